@@ -1,0 +1,46 @@
+"""MiniGrad: reverse-mode automatic differentiation of scalar expressions, readably.
+
+Build an expression from :class:`Scalar` leaves with ordinary operators; it is a frozen
+DAG that computes nothing.  Turn it into a :class:`Graph` once, then :func:`evaluate`
+and :func:`backward` it as often as you like, with new leaf values each time.
+
+>>> from minigrad import Scalar, Graph, evaluate, backward
+>>> a = Scalar(1.5, name="a"); b = Scalar(-4.0, name="b")
+>>> d = a**3 / 5 + (b**2).relu()
+>>> graph = Graph(d)
+>>> evaluate(graph)[d]
+16.675
+>>> backward(graph, d)[b]
+-8.0
+
+Where things live: ``nodes.py`` (the node types and operators), ``ops.py`` (each op's
+value and derivative rules), ``graph.py`` (ordering and the networkx view),
+``evaluate.py`` (forward pass), ``backward.py`` (reverse pass), ``errors.py``.
+"""
+
+from minigrad.backward import backward, value_and_grad
+from minigrad.errors import EvaluationError
+from minigrad.evaluate import NodeValues, evaluate
+from minigrad.graph import Graph
+from minigrad.nodes import (
+    Node,
+    Operation,
+    Scalar,
+    cos,
+    describe,
+    exp,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
+)
+from minigrad.ops import OPS
+
+__all__ = [
+    "OPS", "EvaluationError", "Graph", "Node", "NodeValues", "Operation", "Scalar",
+    "backward", "cos", "describe", "evaluate", "exp", "log", "relu", "sigmoid", "sin",
+    "sqrt", "tanh", "value_and_grad",
+]
+__version__ = "0.1.0"

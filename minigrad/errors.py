@@ -1,0 +1,93 @@
+"""The one error MiniGrad raises while computing: :class:`EvaluationError`.
+
+MiniGrad promises that every value and every gradient it hands back is a finite float.
+When that cannot be true -- ``log(-1)``, ``1/0``, ``exp(1000)``, the infinite slope of
+``sqrt`` at 0 -- it stops and raises ``EvaluationError`` instead of returning NaN or
+infinity.  JAX, autograd and PyTensor return NaN for ``log(-1)`` and leave you to find
+out where it came from; this error says which op failed, on which operand values, and
+where the node sits in your expression.
+
+Bad *input* (a string where a number belongs, an unknown leaf name) is not an
+``EvaluationError``: it raises the ordinary ``TypeError``, ``ValueError`` or
+``KeyError`` at the boundary, before any work is done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["EvaluationError"]
+
+
+class EvaluationError(ArithmeticError):
+    """A value or a gradient is undefined or not a finite float.
+
+    Subclasses :class:`ArithmeticError`, so ``except ArithmeticError`` (which also
+    catches ``ZeroDivisionError`` and ``OverflowError``) catches it too.
+
+    Attributes
+    ----------
+    node : the node whose value or gradient failed (an ``Operation``), or None.
+    op : the op's name, e.g. ``"log"``.
+    operands : the operand values the op was applied to.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: Any = None,
+        op: str | None = None,
+        operands: tuple[float, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.node = node
+        self.op = op
+        self.operands = operands
+
+
+# -- messages ---------------------------------------------------------------------------
+# The interpreters call these only on the error path, so they may take their time.
+
+def _problem(cause: BaseException | None) -> str:
+    if isinstance(cause, ZeroDivisionError):
+        return "divides by zero"
+    if isinstance(cause, OverflowError):
+        return "overflows a float"
+    if cause is None:
+        return "is not a finite float"
+    return f"is undefined ({cause})"
+
+
+def _call_text(op: Any, operands: tuple[float, ...]) -> str:
+    # log(-1.0) or 1.0 / 0.0: the failing computation, with the actual numbers.
+    if op.infix:
+        a, b = (f"({x!r})" if x < 0 else repr(x) for x in operands)
+        return f"{a} {op.symbol} {b}"
+    return f"{op.symbol}({', '.join(map(repr, operands))})"
+
+
+def value_error(
+    node: Any, op: Any, operands: tuple[float, ...], cause: BaseException | None
+) -> EvaluationError:
+    """The error for an op whose value cannot be computed (or is inf/NaN)."""
+    from minigrad.nodes import describe
+
+    message = (
+        f"{op.name}: {_call_text(op, operands)} {_problem(cause)}; "
+        f"{op.name} needs {op.domain}. At node: {describe(node)}"
+    )
+    return EvaluationError(message, node=node, op=op.name, operands=operands)
+
+
+def gradient_error(
+    node: Any, op: Any, operands: tuple[float, ...], argnum: int, cause: BaseException | None
+) -> EvaluationError:
+    """The error for a derivative that is infinite or undefined (``sqrt`` at 0)."""
+    from minigrad.nodes import describe
+
+    message = (
+        f"{op.name}: the gradient of {_call_text(op, operands)} with respect to operand "
+        f"{argnum} {_problem(cause)}; {op.name} needs {op.domain}. At node: {describe(node)}"
+    )
+    return EvaluationError(message, node=node, op=op.name, operands=operands)

@@ -1,0 +1,168 @@
+"""A :class:`Graph`: the nodes that outputs depend on, in an order to compute them.
+
+A Graph is built once from one or more output nodes and then only read: evaluating and
+differentiating it never change it, so the same Graph serves any number of calls with
+new leaf values.  It holds
+
+* ``order``: every node the outputs depend on, operands before the results that use
+  them (a topological order), each node once however often it is used;
+* ``nx``: the same DAG as a :class:`networkx.DiGraph` of the node objects, edges
+  operand -> result, for analysis with any networkx algorithm;
+* ``index``: each node's position in ``order``; the interpreters keep values in lists
+  indexed by it.
+
+The order is found by an iterative depth-first search (an explicit stack, no recursion:
+micrograd's recursive ``build_topo`` hits RecursionError near depth 1,000).  Visiting
+operands left to right makes the order -- and everything numbered by it, like the node
+ids in DOT output -- the same every time the same expression is built.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import networkx as nx
+
+from minigrad.nodes import Node, Operation, Scalar
+
+__all__ = ["Graph", "topological_order"]
+
+
+def topological_order(outputs: tuple[Node, ...]) -> list[Node]:
+    """Every node the outputs depend on, operands first, each once.
+
+    A depth-first post-order: a node is appended after all of its operands.
+
+    Examples
+    --------
+    >>> a = Scalar(2.0, name="a")
+    >>> b = a * a
+    >>> [type(n).__name__ for n in topological_order((b + a,))]
+    ['Scalar', 'Operation', 'Operation']
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for output in outputs:
+        if output in seen:
+            continue
+        seen.add(output)
+        # Each stack entry: a node and an iterator over the operands still to visit.
+        stack: list[tuple[Node, Iterator[Node | float]]] = [(output, iter(output.args))]
+        while stack:
+            node, operands = stack[-1]
+            for operand in operands:
+                if isinstance(operand, Node) and operand not in seen:
+                    seen.add(operand)
+                    stack.append((operand, iter(operand.args)))
+                    break  # visit this operand's operands first
+            else:  # all operands done: the node itself can follow them
+                stack.pop()
+                order.append(node)
+    return order
+
+
+class Graph:
+    """The DAG of one or more outputs, built once, evaluated and differentiated many times.
+
+    Parameters
+    ----------
+    *outputs : the nodes you want values or gradients of.
+
+    Attributes
+    ----------
+    outputs : tuple of the output nodes, as given.
+    order : tuple of all nodes, operands before results.
+    index : dict node -> position in ``order``.
+    leaves : tuple of the :class:`Scalar` leaves, in order.
+    nx : networkx.DiGraph of the nodes; edge operand -> result.  Node data ``op``
+        (``"scalar"`` for leaves, else the op's name).  One edge per (operand, result)
+        pair: ``x * x`` has one edge; the operand order is ``node.args``.
+
+    Examples
+    --------
+    >>> a = Scalar(1.5, name="a"); b = Scalar(-4.0, name="b")
+    >>> d = a**3 / 5 + (b**2).relu()
+    >>> graph = Graph(d)
+    >>> len(graph.order), graph.nx.number_of_edges()
+    (7, 6)
+    >>> graph.nx.nodes[d]["op"]
+    'add'
+    """
+
+    __slots__ = ("_cache", "_leaves_by_name", "index", "leaves", "nx", "order", "outputs")
+
+    def __init__(self, *outputs: Node) -> None:
+        if not outputs:
+            raise ValueError("Graph needs at least one output node")
+        for position, output in enumerate(outputs):
+            if not isinstance(output, Node):
+                raise TypeError(
+                    f"Graph outputs must be nodes (Scalar or Operation); output {position} "
+                    f"is {type(output).__name__}: {output!r:.40}"
+                )
+        self.outputs: tuple[Node, ...] = outputs
+        with _garbage_collector_paused():
+            self._build(outputs)
+
+    def _build(self, outputs: tuple[Node, ...]) -> None:
+        self.order: tuple[Node, ...] = tuple(topological_order(outputs))
+        self.index: dict[Node, int] = {node: i for i, node in enumerate(self.order)}
+        self.leaves: tuple[Scalar, ...] = tuple(n for n in self.order if isinstance(n, Scalar))
+        self._leaves_by_name: dict[str, list[Scalar]] = {}
+        for leaf in self.leaves:
+            if leaf.name is not None:
+                self._leaves_by_name.setdefault(leaf.name, []).append(leaf)
+        self.nx: nx.DiGraph = _to_digraph(self.order)
+        #: Whatever depends only on the graph's structure, computed once (see plan.py).
+        self._cache: dict[str, object] = {}
+
+    def __repr__(self) -> str:
+        return f"<Graph of {len(self.outputs)} output(s), {len(self.order)} nodes>"
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.index
+
+    def leaves_named(self, name: str) -> list[Scalar]:
+        """The leaves that carry ``name`` (usually one; empty if none)."""
+        return list(self._leaves_by_name.get(name, ()))
+
+    @property
+    def leaf_names(self) -> list[str]:
+        """The distinct names of the named leaves, sorted."""
+        return sorted(self._leaves_by_name)
+
+
+@contextmanager
+def _garbage_collector_paused() -> Iterator[None]:
+    # Building a graph allocates millions of small dicts and tuples on big graphs.  Each
+    # allocation burst triggers Python's cyclic garbage collector, which re-scans every
+    # live object: on a 10**6-node chain that doubles the build time.  Nothing we build
+    # here is garbage, so the collector is paused for the build (as pip and mypy do).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _to_digraph(order: tuple[Node, ...]) -> nx.DiGraph:
+    """The networkx view: one node per Node object, one edge per (operand, result) pair.
+
+    A DiGraph keeps one edge per pair, so ``x * x`` has a single edge x -> x*x; the
+    operand order and multiplicity live on the node itself, in ``node.args``.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(
+        (node, {"op": node.op if isinstance(node, Operation) else "scalar"}) for node in order
+    )
+    graph.add_edges_from(
+        (operand, node) for node in order for operand in node.args if isinstance(operand, Node)
+    )
+    return graph

@@ -1,0 +1,120 @@
+"""Run the same scalar function in MiniGrad, PyTorch (float64) and JAX (x64).
+
+A test function is written once against a small namespace of math functions, ``ops``,
+and called with each library's namespace: ``fn(ops, *xs)``.  Each ``*_value_and_grad``
+returns ``(value, [d value / d x_i for each x_i])`` as plain floats.
+
+PyTorch and JAX are optional for a developer (their tests skip without them) but
+required in CI: with ``MINIGRAD_REQUIRE_PEERS=1`` (set by ``.ci/run``) a missing peer is
+an import error that fails the run instead of a skip.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+import minigrad
+
+REQUIRE_PEERS = os.environ.get("MINIGRAD_REQUIRE_PEERS") == "1"
+
+
+def import_peer(name: str) -> Any:
+    """Import a peer library; skip the calling test module if it is missing (not in CI)."""
+    if REQUIRE_PEERS:
+        return importlib.import_module(name)
+    return pytest.importorskip(name)
+
+
+MINIGRAD_OPS = types.SimpleNamespace(
+    relu=minigrad.relu, tanh=minigrad.tanh, exp=minigrad.exp, log=minigrad.log,
+    sigmoid=minigrad.sigmoid, sqrt=minigrad.sqrt, sin=minigrad.sin, cos=minigrad.cos, abs=abs,
+)
+
+Fn = Callable[..., Any]
+
+#: Each op of minigrad.OPS as a function of an ops namespace: the same code runs in
+#: every library.  ``test_ops`` checks that this covers every op.
+APPLY: dict[str, Fn] = {
+    "add": lambda o, a, b: a + b,
+    "sub": lambda o, a, b: a - b,
+    "mul": lambda o, a, b: a * b,
+    "div": lambda o, a, b: a / b,
+    "pow": lambda o, a, b: a**b,
+    "neg": lambda o, a: -a,
+    "abs": lambda o, a: o.abs(a),
+    "relu": lambda o, a: o.relu(a),
+    "tanh": lambda o, a: o.tanh(a),
+    "exp": lambda o, a: o.exp(a),
+    "log": lambda o, a: o.log(a),
+    "sigmoid": lambda o, a: o.sigmoid(a),
+    "sqrt": lambda o, a: o.sqrt(a),
+    "sin": lambda o, a: o.sin(a),
+    "cos": lambda o, a: o.cos(a),
+}
+
+
+def minigrad_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
+    leaves = [minigrad.Scalar(x, name=f"x{i}") for i, x in enumerate(xs)]
+    y = fn(MINIGRAD_OPS, *leaves)
+    # The leaves are outputs too, so those that do not reach y are in the graph (grad 0).
+    values, grads = minigrad.value_and_grad(minigrad.Graph(y, *leaves), y)
+    return values[y], [grads[leaf] for leaf in leaves]
+
+
+def torch_ops(torch: Any) -> types.SimpleNamespace:
+    return types.SimpleNamespace(
+        relu=torch.relu, tanh=torch.tanh, exp=torch.exp, log=torch.log,
+        sigmoid=torch.sigmoid, sqrt=torch.sqrt, sin=torch.sin, cos=torch.cos, abs=torch.abs,
+    )
+
+
+def torch_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
+    torch = import_peer("torch")
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    y = fn(torch_ops(torch), *leaves)
+    y.backward()
+    return y.item(), [0.0 if t.grad is None else t.grad.item() for t in leaves]
+
+
+def jax_ops(jax: Any) -> types.SimpleNamespace:
+    jnp = jax.numpy
+    return types.SimpleNamespace(
+        relu=jax.nn.relu, tanh=jnp.tanh, exp=jnp.exp, log=jnp.log,
+        sigmoid=jax.nn.sigmoid, sqrt=jnp.sqrt, sin=jnp.sin, cos=jnp.cos, abs=jnp.abs,
+    )
+
+
+def jax_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
+    jax = import_peer("jax")
+    jax.config.update("jax_enable_x64", True)  # float64, to compare to the last digits
+    ops = jax_ops(jax)
+    argnums = tuple(range(len(xs)))
+    value, grads = jax.value_and_grad(lambda *a: fn(ops, *a), argnums=argnums)(
+        *(jax.numpy.float64(x) for x in xs)
+    )
+    return float(value), [float(g) for g in grads]
+
+
+def finite_difference_grad(fn: Fn, xs: Sequence[float], step: float = 1e-6) -> list[float]:
+    """Central differences (f(x+h) - f(x-h)) / 2h on MiniGrad's own values."""
+    def value_at(point: Sequence[float]) -> float:
+        return minigrad_value_and_grad(fn, point)[0]
+
+    grads = []
+    for i, x in enumerate(xs):
+        h = step * max(1.0, abs(x))
+        up = [*xs[:i], x + h, *xs[i + 1:]]
+        down = [*xs[:i], x - h, *xs[i + 1:]]
+        grads.append((value_at(up) - value_at(down)) / (2 * h))
+    return grads
+
+
+def assert_close(ours: float, theirs: float, rel: float = 1e-9, what: str = "") -> None:
+    """|ours - theirs| <= rel * max(1, |theirs|): relative, with a floor at magnitude 1."""
+    assert abs(ours - theirs) <= rel * max(1.0, abs(theirs)), f"{what}: {ours!r} vs {theirs!r}"
