@@ -15,12 +15,15 @@ and :func:`backward` it as often as you like, with new leaf values each time.
 
 Where things live: ``nodes.py`` (the node types and operators), ``ops.py`` (each op's
 value and derivative rules), ``graph.py`` (ordering and the networkx view),
-``evaluate.py`` (forward pass), ``backward.py`` (reverse pass), ``errors.py``.
+``evaluate.py`` (forward pass), ``backward.py`` (reverse pass), ``errors.py``,
+``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
+``parse.py`` and ``cli.py`` (the ``minigrad`` command).
 """
 
 from minigrad.backward import backward, value_and_grad
 from minigrad.errors import EvaluationError
 from minigrad.evaluate import NodeValues, evaluate
+from minigrad.export import to_networkx
 from minigrad.graph import Graph
 from minigrad.nodes import (
     Node,
@@ -37,10 +40,30 @@ from minigrad.nodes import (
     tanh,
 )
 from minigrad.ops import OPS
+from minigrad.visualize import draw_graph, to_dot
 
 __all__ = [
-    "OPS", "EvaluationError", "Graph", "Node", "NodeValues", "Operation", "Scalar",
-    "backward", "cos", "describe", "evaluate", "exp", "log", "relu", "sigmoid", "sin",
-    "sqrt", "tanh", "value_and_grad",
+    "OPS",
+    "EvaluationError",
+    "Graph",
+    "Node",
+    "NodeValues",
+    "Operation",
+    "Scalar",
+    "backward",
+    "cos",
+    "describe",
+    "draw_graph",
+    "evaluate",
+    "exp",
+    "log",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "tanh",
+    "to_dot",
+    "to_networkx",
+    "value_and_grad",
 ]
 __version__ = "0.1.0"

@@ -49,14 +49,12 @@ class EvaluationError(ArithmeticError):
 # -- messages ---------------------------------------------------------------------------
 # The interpreters call these only on the error path, so they may take their time.
 
-def _problem(cause: BaseException | None) -> str:
-    if isinstance(cause, ZeroDivisionError):
-        return "divides by zero"
-    if isinstance(cause, OverflowError):
-        return "overflows a float"
-    if cause is None:
-        return "is not a finite float"
-    return f"is undefined ({cause})"
+def _problem(op: Any, cause: BaseException | None) -> str:
+    # What went wrong, and -- for a domain error -- what the op needed instead.
+    if isinstance(cause, OverflowError) or cause is None:
+        return "is too large for a float (it overflows to inf)"
+    what = "divides by zero" if isinstance(cause, ZeroDivisionError) else f"is undefined ({cause})"
+    return f"{what}; {op.name} needs {op.domain}"
 
 
 def _call_text(op: Any, operands: tuple[float, ...]) -> str:
@@ -73,10 +71,8 @@ def value_error(
     """The error for an op whose value cannot be computed (or is inf/NaN)."""
     from minigrad.nodes import describe
 
-    message = (
-        f"{op.name}: {_call_text(op, operands)} {_problem(cause)}; "
-        f"{op.name} needs {op.domain}. At node: {describe(node)}"
-    )
+    problem = _problem(op, cause)
+    message = f"{op.name}: {_call_text(op, operands)} {problem}. At node: {describe(node)}"
     return EvaluationError(message, node=node, op=op.name, operands=operands)
 
 
@@ -88,6 +84,6 @@ def gradient_error(
 
     message = (
         f"{op.name}: the gradient of {_call_text(op, operands)} with respect to operand "
-        f"{argnum} {_problem(cause)}; {op.name} needs {op.domain}. At node: {describe(node)}"
+        f"{argnum} {_problem(op, cause)}. At node: {describe(node)}"
     )
     return EvaluationError(message, node=node, op=op.name, operands=operands)

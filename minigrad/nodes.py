@@ -329,7 +329,7 @@ def describe(node: Node | float, max_depth: int = 4, max_chars: int = 80) -> str
     >>> describe((a - b) - (a - b))
     'a - b - (a - b)'
     >>> describe(log(log(log(log(a)))), max_depth=2)
-    'log(log(…))'
+    'log(log(log(…)))'
     """
     pieces: list[str] = []
     # Each item is a finished string, or (operand, depth, the precedence its place needs).

@@ -1,0 +1,76 @@
+"""Export a graph for other tools: :func:`to_networkx`, a plain networkx DiGraph.
+
+``Graph.nx`` is the live view whose nodes are the node objects themselves: the right
+thing for analysis in Python.  Files need plain data, so :func:`to_networkx` returns a
+copy whose nodes are stable strings (``"n0"``, ``"n1"``, ... in topological order) and
+whose attributes are plain numbers and strings -- what ``networkx.write_graphml``,
+``networkx.nx_pydot`` and friends can write.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from minigrad.backward import interpret_backward, output_position
+from minigrad.evaluate import Inputs, interpret_forward, resolve_inputs
+from minigrad.graph import Graph
+from minigrad.nodes import Node, Operation, Scalar, format_number
+
+__all__ = ["to_networkx"]
+
+
+def node_id(position: int) -> str:
+    """The exported id of the node at this position in ``graph.order``."""
+    return f"n{position}"
+
+
+def to_networkx(
+    graph: Graph, output: Node | None = None, inputs: Inputs | None = None
+) -> nx.DiGraph:
+    """A plain copy of the graph: string ids and attributes that any file format can hold.
+
+    Node attributes: ``op`` (``"scalar"`` for leaves), ``name`` (leaves that have one),
+    ``value``, ``grad`` (d output / d node, only when ``output`` is given) and ``args``
+    (the operands in order, ids and literal numbers separated by spaces, e.g. ``"n0 3"``).
+    Edges run operand -> result.
+
+    Examples
+    --------
+    >>> from minigrad import Scalar, Graph
+    >>> x = Scalar(2.0, name="x")
+    >>> y = x * 3
+    >>> exported = to_networkx(Graph(y), output=y)
+    >>> exported.nodes["n1"]
+    {'op': 'mul', 'value': 6.0, 'grad': 1.0, 'args': 'n0 3'}
+    >>> list(exported.edges)
+    [('n0', 'n1')]
+    """
+    if not isinstance(graph, Graph):
+        raise TypeError(f"to_networkx needs a Graph, got {type(graph).__name__}")
+    values = interpret_forward(graph, resolve_inputs(graph, inputs))
+    grads = None
+    if output is not None:
+        grads = interpret_backward(graph, values, output_position(graph, output))
+    exported = nx.DiGraph()
+    for i, node in enumerate(graph.order):
+        data: dict[str, str | float] = {
+            "op": node.op if isinstance(node, Operation) else "scalar"
+        }
+        if isinstance(node, Scalar) and node.name is not None:
+            data["name"] = node.name
+        data["value"] = values[i]
+        if grads is not None:
+            data["grad"] = grads[i]
+        if isinstance(node, Operation):
+            data["args"] = " ".join(
+                node_id(graph.index[a]) if isinstance(a, Node) else format_number(a)
+                for a in node.args
+            )
+        exported.add_node(node_id(i), **data)
+    exported.add_edges_from(
+        (node_id(graph.index[operand]), node_id(i))
+        for i, node in enumerate(graph.order)
+        for operand in node.args
+        if isinstance(operand, Node)
+    )
+    return exported
