@@ -15,12 +15,15 @@ and :func:`backward` it as often as you like, with new leaf values each time.
 
 Where things live: ``nodes.py`` (the node types and operators), ``ops.py`` (each op's
 value and derivative rules), ``graph.py`` (ordering and the networkx view),
-``evaluate.py`` (forward pass), ``backward.py`` (reverse pass), ``errors.py``,
+``interpret.py`` (the forward and backward passes as plain loops: the reference),
+``codegen.py`` (the same passes compiled to straight-line Python for speed),
+``evaluate.py`` and ``backward.py`` (the public entry points), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py`` and ``cli.py`` (the ``minigrad`` command).
 """
 
 from minigrad.backward import backward, value_and_grad
+from minigrad.codegen import show_code
 from minigrad.errors import EvaluationError
 from minigrad.evaluate import NodeValues, evaluate
 from minigrad.export import to_networkx
@@ -58,6 +61,7 @@ __all__ = [
     "exp",
     "log",
     "relu",
+    "show_code",
     "sigmoid",
     "sin",
     "sqrt",

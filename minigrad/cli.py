@@ -31,10 +31,9 @@ from pathlib import Path
 
 import graphviz
 
-from minigrad.backward import interpret_backward
 from minigrad.errors import EvaluationError
-from minigrad.evaluate import interpret_forward
 from minigrad.graph import Graph
+from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Scalar, describe
 from minigrad.parse import ParseError, parse_expression
 from minigrad.svg import to_svg

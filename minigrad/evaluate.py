@@ -1,9 +1,8 @@
-"""The forward pass: the value of every node of a :class:`~minigrad.graph.Graph`.
+"""The forward pass: :func:`evaluate` gives the value of every node of a Graph.
 
-:func:`evaluate` is an interpreter in the style of JAX's ``eval_jaxpr``: one loop over
-the graph's topological order, reading operand values from an environment and writing
-each result into it.  The environment is a list indexed by the node's position in
-``graph.order`` (``graph.index``), which is both the simplest and the fastest mapping.
+The loop that computes the values is in ``interpret.py`` (the reference) and
+``codegen.py`` (the same, compiled); this module is the public entry point, the checks
+of ``inputs``, and :class:`NodeValues`, the read-only mapping it returns.
 
 Leaf values come from the leaves themselves unless ``inputs`` overrides them; the
 overrides are checked here, at the boundary, before any work is done, and they never
@@ -12,15 +11,13 @@ change the leaves: a later call without ``inputs`` sees the original values.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 
-from minigrad.errors import EvaluationError, value_error
+from minigrad.codegen import forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
-from minigrad.ops import OPS, RULE_ERRORS
 
-__all__ = ["Inputs", "NodeValues", "evaluate", "interpret_forward", "resolve_inputs"]
+__all__ = ["Inputs", "NodeValues", "evaluate", "resolve_inputs"]
 
 #: What ``inputs=`` accepts: leaf nodes or leaf names, mapped to numbers.
 Inputs = Mapping[object, object]
@@ -131,50 +128,6 @@ def _leaf_for_key(graph: Graph, key: object) -> Scalar:
     raise TypeError(f"inputs keys must be Scalar leaves or their names, got {type(key).__name__}")
 
 
-def interpret_forward(graph: Graph, overrides: dict[int, float]) -> list[float]:
-    """The value of every node, in ``graph.order``: the plain reference interpreter.
-
-    Raises :class:`EvaluationError` at the first node whose value is undefined or not
-    a finite float.
-    """
-    index = graph.index
-    values: list[float] = []
-    for position, node in enumerate(graph.order):
-        if isinstance(node, Scalar):
-            values.append(overrides.get(position, node.value))
-            continue
-        assert isinstance(node, Operation)
-        # read: a node operand's value from the environment; a literal as it is.
-        operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
-        rule = OPS[node.op]
-        try:
-            values.append(rule.value(*operands))
-        except RULE_ERRORS as cause:
-            raise first_nonfinite_error(graph, values) or value_error(
-                node, rule, tuple(operands), cause
-            ) from None
-    error = first_nonfinite_error(graph, values)
-    if error is not None:
-        raise error
-    return values
-
-
-def first_nonfinite_error(graph: Graph, values: list[float]) -> EvaluationError | None:
-    """The error for the first node whose value is inf or NaN, or None if all are finite.
-
-    Ops like ``*`` overflow to ``inf`` without raising; checking every value at the end
-    costs one fast pass (``all(map(math.isfinite, ...))`` runs in C), and the *first*
-    non-finite value in topological order is the one to blame: its operands were finite.
-    """
-    if all(map(math.isfinite, values)):
-        return None
-    position = next(i for i, v in enumerate(values) if not math.isfinite(v))
-    node = graph.order[position]
-    assert isinstance(node, Operation)  # leaves and literals are checked finite on entry
-    operands = tuple(values[graph.index[a]] if isinstance(a, Node) else a for a in node.args)
-    return value_error(node, OPS[node.op], operands, None)
-
-
 def evaluate(graph: Graph, inputs: Inputs | None = None) -> NodeValues:
     """The value of every node of ``graph``, as a fresh mapping node -> float.
 
@@ -201,4 +154,4 @@ def evaluate(graph: Graph, inputs: Inputs | None = None) -> NodeValues:
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
-    return NodeValues(graph, interpret_forward(graph, resolve_inputs(graph, inputs)))
+    return NodeValues(graph, forward_values(graph, resolve_inputs(graph, inputs)))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import networkx as nx
 
-from minigrad.backward import interpret_backward, output_position
-from minigrad.evaluate import Inputs, interpret_forward, resolve_inputs
+from minigrad.backward import output_position
+from minigrad.evaluate import Inputs, resolve_inputs
 from minigrad.graph import Graph
+from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Operation, Scalar, format_number
 
 __all__ = ["to_networkx"]

@@ -1,11 +1,18 @@
 """Every op MiniGrad knows: its value rule and its derivative rules, side by side.
 
-This table is the whole of the calculus in MiniGrad.  Each row says
+This table is the whole of the calculus in MiniGrad.  Each row gives, as a Python
+expression in the operands ``a`` (and ``b``) and the output ``out``,
 
-* ``value(*operands) -> out``: how to compute the op's output from its operand values;
-* ``partials[k](*operands, out) -> d out / d operand_k``: the local derivative with
-  respect to operand ``k``, given the operand values and the output (many derivatives
-  are cheapest in terms of the output: ``exp' = exp``, ``tanh' = 1 - tanh**2``).
+* the **value rule**: how to compute ``out`` from the operands, e.g. ``a * b``;
+* one **derivative rule** per operand: the local derivative d out / d a (d out / d b),
+  e.g. ``b`` and ``a`` for ``a * b``.  Many derivatives are cheapest in terms of the
+  output: ``exp' = out``, ``tanh' = 1 - out * out``.
+
+Each rule is written once, as text, and used twice: turned into a plain function here
+(``op.value(a, b)``, ``op.partials[k](a, b, out)``), which the reference interpreters in
+``interpret.py`` call, and pasted with the operands filled in into the straight-line code
+that ``codegen.py`` generates for speed.  One source for both is what lets the tests
+demand that the two paths agree to the last bit.
 
 The backward pass (``backward.py``) is the chain rule on top of this table: it multiplies
 each partial by the gradient arriving at the node and *adds* the product into the
@@ -28,7 +35,6 @@ At kinks we follow PyTorch: ``relu'(0) = 0`` and ``abs'(0) = 0``.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 
 import attrs
@@ -45,22 +51,42 @@ class Op:
     name : the key in :data:`OPS` and the ``op`` of an ``Operation`` node, e.g. ``"mul"``.
     symbol : how the op is written: ``"*"`` for infix ops, ``"relu"`` for functions.
     infix : True for ``a + b``-style ops, False for ``f(a)``-style ones.
-    value : ``value(*operands) -> out``.
-    partials : one function per operand, ``partial(*operands, out) -> d out/d operand``.
+    value_rule : the value as an expression in ``a`` (and ``b``), e.g. ``"a * b"``.
+    partial_rules : per operand, d out / d operand as an expression in ``a``, ``b``, ``out``.
     domain : what the op needs of its operands, quoted in domain-error messages.
+    finite_partials : True when every partial is finite wherever the value is.  Then a
+        zero gradient passes back exactly nothing (0 * partial adds +-0.0), so the
+        compiled backward pass need not test for it; ops whose slope can be infinite
+        or undefined (1/b near b = 0, sqrt at 0) keep the test.
+    value : ``value(*operands) -> out``, made from ``value_rule``.
+    partials : per operand, ``partial(*operands, out)``, made from ``partial_rules``.
     """
 
     name: str
     symbol: str
     infix: bool
-    value: Callable[..., float]
-    partials: tuple[Callable[..., float], ...]
+    value_rule: str
+    partial_rules: tuple[str, ...]
     domain: str = "operands whose result is a finite float"
+    finite_partials: bool = True
+    value: Callable[..., float] = attrs.field(init=False, repr=False)
+    partials: tuple[Callable[..., float], ...] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Turn the rule texts into functions (frozen class: set once, via object).
+        operands = ", ".join(OPERAND_NAMES[: self.arity])
+        object.__setattr__(self, "value", rule_function(operands, self.value_rule))
+        partials = tuple(rule_function(f"{operands}, out", rule) for rule in self.partial_rules)
+        object.__setattr__(self, "partials", partials)
 
     @property
     def arity(self) -> int:
         """How many operands the op takes (1 or 2)."""
-        return len(self.partials)
+        return len(self.partial_rules)
+
+
+#: The names the rules use for the operands, in order.
+OPERAND_NAMES = ("a", "b")
 
 
 # ---------------------------------------------------------------------------------------
@@ -68,14 +94,7 @@ class Op:
 # ---------------------------------------------------------------------------------------
 
 
-def _pow_value(base: float, exponent: float) -> float:
-    # math.pow, not the ** operator: (-8.0) ** 0.5 is a *complex* number in Python
-    # (the old MiniGrad returned one), while math.pow raises ValueError, which becomes
-    # an EvaluationError.  math.pow(0, -1) raises too, instead of returning inf.
-    return math.pow(base, exponent)
-
-
-def _pow_d_base(base: float, exponent: float, out: float) -> float:
+def _pow_d_base(base: float, exponent: float) -> float:
     # d/da a**b = b * a**(b-1).  PyTorch takes it as exactly 0 when b == 0 (the function
     # is constant 1), even at a == 0 where a**(b-1) would be 0**-1.
     if exponent == 0.0:
@@ -92,7 +111,7 @@ def _pow_d_exponent(base: float, exponent: float, out: float) -> float:
     return out * math.log(base)
 
 
-def _sigmoid_value(x: float) -> float:
+def _sigmoid(x: float) -> float:
     # 1 / (1 + e^-x) overflows in exp() for x < -709 although the answer is just ~0,
     # so for negative x use the equal form e^x / (1 + e^x), whose exp() cannot overflow.
     if x >= 0.0:
@@ -106,50 +125,64 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+#: Every name a rule may use besides a, b and out.  Note ``pow`` is math.pow, not the
+#: ** operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad returned
+#: one), while math.pow raises ValueError, which becomes an EvaluationError; and
+#: math.pow(0, -1) raises instead of returning inf.
+RULE_NAMESPACE: dict[str, object] = {
+    "pow": math.pow, "abs": abs, "tanh": math.tanh, "exp": math.exp, "log": math.log,
+    "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid,
+    "sign": _sign, "pow_d_base": _pow_d_base, "pow_d_exponent": _pow_d_exponent,
+}
+
+
+def rule_function(parameters: str, rule: str) -> Callable[..., float]:
+    """``rule_function("a, b", "a * b")`` is ``lambda a, b: a * b``."""
+    function: Callable[..., float] = eval(  # our own table's text, never user input
+        f"lambda {parameters}: {rule}", dict(RULE_NAMESPACE)
+    )
+    return function
+
+
 # ---------------------------------------------------------------------------------------
-# The table.  Math in the comment, then the row.  a, b are the operands, out the result.
+# The table.  Math in the comment, then the row: value rule, then d/da (and d/db).
 # ---------------------------------------------------------------------------------------
 
 _ROWS = [
     # a + b            d/da = 1              d/db = 1
-    Op("add", "+", True, operator.add,
-       (lambda a, b, out: 1.0, lambda a, b, out: 1.0)),
+    Op("add", "+", True, "a + b", ("1.0", "1.0")),
     # a - b            d/da = 1              d/db = -1
-    Op("sub", "-", True, operator.sub,
-       (lambda a, b, out: 1.0, lambda a, b, out: -1.0)),
+    Op("sub", "-", True, "a - b", ("1.0", "-1.0")),
     # a * b            d/da = b              d/db = a
-    Op("mul", "*", True, operator.mul,
-       (lambda a, b, out: b, lambda a, b, out: a)),
+    Op("mul", "*", True, "a * b", ("b", "a")),
     # a / b            d/da = 1/b            d/db = -a/b**2 = -out/b
-    Op("div", "/", True, operator.truediv,
-       (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
-       domain="a nonzero divisor"),
+    Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor",
+       finite_partials=False),
     # a ** b           d/da = b * a**(b-1)   d/db = a**b * log(a)
-    Op("pow", "**", True, _pow_value, (_pow_d_base, _pow_d_exponent),
-       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0"),
+    Op("pow", "**", True, "pow(a, b)", ("pow_d_base(a, b)", "pow_d_exponent(a, b, out)"),
+       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0",
+       finite_partials=False),
     # -a               d/da = -1
-    Op("neg", "-", False, operator.neg, (lambda a, out: -1.0,)),
+    Op("neg", "-", False, "-a", ("-1.0",)),
     # |a|              d/da = sign(a), 0 at a = 0
-    Op("abs", "abs", False, abs, (lambda a, out: _sign(a),)),
+    Op("abs", "abs", False, "abs(a)", ("sign(a)",)),
     # max(a, 0)        d/da = 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
-    Op("relu", "relu", False, lambda a: a if a > 0.0 else 0.0,
-       (lambda a, out: 1.0 if a > 0.0 else 0.0,)),
+    Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
     # tanh(a)          d/da = 1 - tanh(a)**2
-    Op("tanh", "tanh", False, math.tanh, (lambda a, out: 1.0 - out * out,)),
+    Op("tanh", "tanh", False, "tanh(a)", ("1.0 - out * out",)),
     # e**a             d/da = e**a
-    Op("exp", "exp", False, math.exp, (lambda a, out: out,)),
+    Op("exp", "exp", False, "exp(a)", ("out",)),
     # log(a)           d/da = 1/a
-    Op("log", "log", False, math.log, (lambda a, out: 1.0 / a,), domain="a > 0"),
+    Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0", finite_partials=False),
     # 1 / (1 + e**-a)  d/da = s * (1 - s) where s = sigmoid(a)
-    Op("sigmoid", "sigmoid", False, _sigmoid_value,
-       (lambda a, out: out * (1.0 - out),)),
+    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("out * (1.0 - out)",)),
     # sqrt(a)          d/da = 1 / (2 sqrt(a))   (infinite at a = 0)
-    Op("sqrt", "sqrt", False, math.sqrt, (lambda a, out: 0.5 / out,),
-       domain="a >= 0 (and a > 0 for its gradient)"),
+    Op("sqrt", "sqrt", False, "sqrt(a)", ("0.5 / out",),
+       domain="a >= 0 (and a > 0 for its gradient)", finite_partials=False),
     # sin(a)           d/da = cos(a)
-    Op("sin", "sin", False, math.sin, (lambda a, out: math.cos(a),)),
+    Op("sin", "sin", False, "sin(a)", ("cos(a)",)),
     # cos(a)           d/da = -sin(a)
-    Op("cos", "cos", False, math.cos, (lambda a, out: -math.sin(a),)),
+    Op("cos", "cos", False, "cos(a)", ("-sin(a)",)),
 ]
 
 #: Every op by name: ``OPS["mul"].value(2.0, 3.0) == 6.0``.

@@ -25,9 +25,10 @@ from typing import Any
 
 import graphviz
 
-from minigrad.backward import interpret_backward, output_position
-from minigrad.evaluate import Inputs, interpret_forward, resolve_inputs
+from minigrad.backward import output_position
+from minigrad.evaluate import Inputs, resolve_inputs
 from minigrad.graph import Graph
+from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
 

@@ -1,0 +1,303 @@
+"""The fast path: a Graph lowered once to straight-line Python, then run many times.
+
+A Graph never changes, so everything that depends only on its structure -- the order,
+which rule each node uses, where each operand lives -- can be worked out once.  The
+cheapest form of "worked out" in pure Python is *code*: one statement per node, with
+the operands' places and the op's rule pasted in, so running it is nothing but the
+arithmetic.  For ``d = a**3/5 + relu(b**2)`` the generated forward pass reads::
+
+    def forward_0(v):
+        v1 = v[1] = pow(v[0], 3.0)                   # node 1: pow
+        v2 = v[2] = v1 / 5.0                         # node 2: div
+        v4 = v[4] = pow(v[3], 2.0)                   # node 4: pow
+        v5 = v[5] = v4 if v4 > 0.0 else 0.0          # node 5: relu
+        v6 = v[6] = v2 + v5                          # node 6: add
+
+and the backward pass for output ``d`` (``g`` holds the gradients)::
+
+    def backward_0(v, g):
+        g[2] += g[6]                                 # node 6: add
+        g[5] += g[6]
+        g[4] += g[5] * (1.0 if v[4] > 0.0 else 0.0)  # node 5: relu
+        grad = g[4]                                  # node 4: pow
+        if grad:
+            g[3] += grad * (pow_d_base(v[3], 2.0))
+        ...
+
+The statements come from the *same rule texts* (``ops.py``) that the reference
+interpreters (``interpret.py``) turn into functions, in the same order, so both paths
+do the same float operations in the same order and agree to the last bit -- the tests
+check this on random graphs.  :func:`show_code` prints the code; it contains no text from
+the user (no names, only node positions and number literals written by ``repr``).
+
+When a rule fails (``log(-1)``) or a value is not finite, the fast path does not try to
+explain: it re-runs the reference interpreter, which raises the same
+``EvaluationError`` naming the same node.  Errors are rare; clarity is not worth a
+slower fast path.
+
+Policy: a Graph's first call is interpreted (a graph used once, like a 10**6-node chain,
+never pays for compilation); from its second call on, the compiled code runs.  Code is
+generated in chunks of :data:`CHUNK_SIZE` nodes, one function each, so that compile
+time stays linear in the graph size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from minigrad.graph import Graph
+from minigrad.interpret import (
+    check_gradients_finite,
+    first_nonfinite_error,
+    interpret_backward,
+    interpret_forward,
+)
+from minigrad.nodes import Node, Operation, Scalar
+from minigrad.ops import OPERAND_NAMES, OPS, RULE_ERRORS, RULE_NAMESPACE
+
+__all__ = ["CHUNK_SIZE", "backward_gradients", "forward_values", "show_code"]
+
+#: Nodes per generated function.
+CHUNK_SIZE = 1000
+#: Calls of a graph that are interpreted before its code is generated.
+INTERPRETED_CALLS = 1
+
+_RULE_VARIABLE = re.compile(r"\b(a|b|out)\b")  # the names a rule text uses
+
+
+def fill_in(rule: str, places: dict[str, str]) -> str:
+    """A rule text with each of a, b, out replaced by where that value lives.
+
+    >>> fill_in("-out / b", {"a": "v[0]", "b": "2.0", "out": "v3"})
+    '-v3 / 2.0'
+    """
+    return _RULE_VARIABLE.sub(lambda match: places[match.group(1)], rule)
+
+
+def literal(x: float) -> str:
+    """A number as source text: ``repr`` round-trips floats exactly; negatives bracketed."""
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+class _ChunkWriter:
+    """Collects statements and cuts them into functions of at most CHUNK_SIZE nodes."""
+
+    def __init__(self, kind: str, parameters: str) -> None:
+        self.kind, self.parameters = kind, parameters
+        self.chunks: list[list[str]] = []
+        self.nodes_in_chunk = CHUNK_SIZE  # start a new chunk on the first node
+
+    def start_node(self) -> bool:
+        """Count a node; True when it starts a new chunk (locals do not carry over)."""
+        if self.nodes_in_chunk == CHUNK_SIZE:
+            self.chunks.append([])
+            self.nodes_in_chunk = 0
+        self.nodes_in_chunk += 1
+        return self.nodes_in_chunk == 1
+
+    def add(self, line: str) -> None:
+        self.chunks[-1].append(line)
+
+    def source(self) -> str:
+        functions = []
+        for number, body in enumerate(self.chunks):
+            functions.append(f"def {self.kind}_{number}({self.parameters}):\n" + "\n".join(body))
+        return "\n\n\n".join(functions) + "\n"
+
+    def function_names(self) -> list[str]:
+        return [f"{self.kind}_{number}" for number in range(len(self.chunks))]
+
+
+def _comment(line: str, note: str) -> str:
+    return f"{line:<48} # {note}"
+
+
+def forward_source(graph: Graph) -> tuple[str, list[str]]:
+    """Source of the forward pass: ``forward_k(v)`` fills ``v[i]`` for every operation."""
+    writer = _ChunkWriter("forward", "v")
+    local: set[int] = set()  # positions whose value is in a local variable in this chunk
+    for i, node in enumerate(graph.order):
+        if not isinstance(node, Operation):
+            continue  # leaves are already in v
+        if writer.start_node():
+            local = set()
+        places = {}
+        for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
+            places[name] = _place(graph, operand, local)
+        expression = fill_in(OPS[node.op].value_rule, places)
+        writer.add(_comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
+        local.add(i)
+    if not writer.chunks:
+        writer.chunks.append(["    pass"])
+    return writer.source(), writer.function_names()
+
+
+def _place(graph: Graph, operand: Node | float, local: set[int]) -> str:
+    if not isinstance(operand, Node):
+        return literal(operand)
+    j = graph.index[operand]
+    return f"v{j}" if j in local else f"v[{j}]"
+
+
+def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
+    """Source of the backward pass for the output at position ``output``.
+
+    Mirrors :func:`~minigrad.interpret.interpret_backward`: positions from the output
+    down, operands left to right, the same products added in the same order.  The
+    interpreter skips nodes whose gradient is zero; here only ops whose partials can be
+    infinite test for it (``if grad:``).  For the others a zero gradient adds exactly
+    +0.0, which changes nothing (gradients start at +0.0 and sums of floats never turn
+    +0.0 into -0.0), so the test would cost time and compile time for the same bits.
+    """
+    writer = _ChunkWriter("backward", "v, g")
+    for i in range(output, -1, -1):
+        node = graph.order[i]
+        if not isinstance(node, Operation):
+            continue
+        writer.start_node()
+        rule = OPS[node.op]
+        places = {"out": f"v[{i}]"}
+        for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
+            places[name] = literal(operand) if not isinstance(operand, Node) else (
+                f"v[{graph.index[operand]}]")
+        lines = [
+            _accumulate(f"g[{graph.index[operand]}]", rule.partial_rules[argnum], places)
+            for argnum, operand in enumerate(node.args)
+            if isinstance(operand, Node)
+        ]
+        if rule.finite_partials:
+            gradient, indent = f"g[{i}]", "    "
+        else:
+            writer.add(_comment(f"    grad = g[{i}]", f"node {i}: {node.op}"))
+            writer.add("    if grad:")
+            gradient, indent = "grad", "        "
+        for number, line in enumerate(lines):
+            code = indent + line.format(gradient=gradient)
+            first_of_unguarded = number == 0 and rule.finite_partials
+            writer.add(_comment(code, f"node {i}: {node.op}") if first_of_unguarded else code)
+    if not writer.chunks:
+        writer.chunks.append(["    pass"])
+    return writer.source(), writer.function_names()
+
+
+def _accumulate(target: str, partial_rule: str, places: dict[str, str]) -> str:
+    # g[j] += gradient * partial, with {gradient} left to fill in.  A partial of exactly
+    # 1.0 or -1.0 is written += or -= gradient: the same floats (x * 1.0 == x and
+    # x + -y == x - y), less work.
+    if partial_rule == "1.0":
+        return f"{target} += {{gradient}}"
+    if partial_rule == "-1.0":
+        return f"{target} -= {{gradient}}"
+    partial = fill_in(partial_rule, places).replace("{", "{{").replace("}", "}}")
+    return f"{target} += {{gradient}} * ({partial})"
+
+
+def _compile(source: str, names: list[str], label: str) -> Callable[..., None]:
+    namespace: dict[str, object] = dict(RULE_NAMESPACE)
+    exec(compile(source, f"<minigrad {label}>", "exec"), namespace)  # our generated code
+    functions = [namespace[name] for name in names]
+
+    def run(*arrays: list[float]) -> None:
+        for function in functions:
+            function(*arrays)  # type: ignore[operator]
+
+    return run
+
+
+def _compiled_forward(graph: Graph) -> Callable[..., None]:
+    forward = graph._cache.get("forward")
+    if forward is None:
+        source, names = forward_source(graph)
+        forward = graph._cache["forward"] = _compile(source, names, "forward")
+    return forward  # type: ignore[return-value]
+
+
+def _compiled_backward(graph: Graph, output: int) -> Callable[..., None]:
+    key = f"backward {output}"
+    backward = graph._cache.get(key)
+    if backward is None:
+        source, names = backward_source(graph, output)
+        backward = graph._cache[key] = _compile(source, names, key)
+    return backward  # type: ignore[return-value]
+
+
+def _use_compiled(graph: Graph, key: str) -> bool:
+    # Count the calls of this graph; interpret the first INTERPRETED_CALLS of them.
+    calls = graph._cache.get(key, 0)
+    assert isinstance(calls, int)
+    graph._cache[key] = calls + 1
+    return calls >= INTERPRETED_CALLS
+
+
+def _leaf_values(graph: Graph) -> list[float]:
+    """The values list as it starts: leaf values in place, 0.0 for every operation."""
+    initial = graph._cache.get("initial")
+    if initial is None:
+        initial = graph._cache["initial"] = [
+            node.value if isinstance(node, Scalar) else 0.0 for node in graph.order
+        ]
+    assert isinstance(initial, list)
+    return initial
+
+
+def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
+    """The value of every node, from compiled code or (first call) the interpreter."""
+    if not _use_compiled(graph, "forward calls"):
+        return interpret_forward(graph, overrides)
+    values = _leaf_values(graph).copy()
+    for position, value in overrides.items():
+        values[position] = value
+    try:
+        _compiled_forward(graph)(values)
+    except RULE_ERRORS:
+        interpret_forward(graph, overrides)  # raises the error that names the node
+        raise  # pragma: no cover - the interpreter always raises here
+    error = first_nonfinite_error(graph, values)
+    if error is not None:
+        raise error
+    return values
+
+
+def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
+    """d output / d node for every node, from compiled code or (first call) the interpreter."""
+    if not _use_compiled(graph, f"backward calls {output}"):
+        return interpret_backward(graph, values, output)
+    grads = [0.0] * len(graph.order)
+    grads[output] = 1.0
+    try:
+        _compiled_backward(graph, output)(values, grads)
+    except RULE_ERRORS:
+        interpret_backward(graph, values, output)  # raises the error that names the node
+        raise  # pragma: no cover - the interpreter always raises here
+    check_gradients_finite(graph, grads)
+    return grads
+
+
+def show_code(graph: Graph, output: Node | None = None) -> str:
+    """The Python code MiniGrad runs for ``graph``: its forward pass, and the backward
+    pass of ``output`` if given.  For reading and stepping through; runs nothing.
+
+    Examples
+    --------
+    >>> from minigrad import Scalar, Graph
+    >>> x = Scalar(3.0, name="x")
+    >>> y = x * x + 1
+    >>> print(show_code(Graph(y), output=y))
+    def forward_0(v):
+        v1 = v[1] = v[0] * v[0]                      # node 1: mul
+        v2 = v[2] = v1 + 1.0                         # node 2: add
+    <BLANKLINE>
+    <BLANKLINE>
+    def backward_0(v, g):
+        g[1] += g[2]                                 # node 2: add
+        g[0] += g[1] * (v[0])                        # node 1: mul
+        g[0] += g[1] * (v[0])
+    <BLANKLINE>
+    """
+    parts = [forward_source(graph)[0]]
+    if output is not None:
+        parts.append(backward_source(graph, graph.index[output])[0])
+    return "\n\n".join(parts)
+
