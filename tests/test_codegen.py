@@ -86,12 +86,13 @@ def test_second_call_runs_compiled_code() -> None:
     y = x * x + 1
     graph = Graph(y)
     assert "forward" not in graph._cache
-    first = evaluate(graph)
-    assert "forward" not in graph._cache  # the first call is interpreted
-    second = evaluate(graph, inputs={"x": 3.0})
+    interpreted = [evaluate(graph, inputs={"x": v})[y] for v in range(codegen.INTERPRETED_CALLS)]
+    assert "forward" not in graph._cache  # the first calls are interpreted
+    compiled = [evaluate(graph, inputs={"x": v})[y] for v in range(codegen.INTERPRETED_CALLS)]
     assert "forward" in graph._cache
-    assert (first[y], second[y]) == (5.0, 10.0)
-    assert [backward(graph, y, inputs={"x": v})[x] for v in (1.0, 2.0, 3.0)] == [2.0, 4.0, 6.0]
+    assert compiled == interpreted == [v * v + 1.0 for v in range(codegen.INTERPRETED_CALLS)]
+    grads = [backward(graph, y, inputs={"x": v})[x] for v in range(2 * codegen.INTERPRETED_CALLS)]
+    assert grads == [2.0 * v for v in range(2 * codegen.INTERPRETED_CALLS)]
     assert f"backward {graph.index[y]}" in graph._cache
 
 
@@ -99,8 +100,9 @@ def test_errors_on_the_fast_path_are_the_interpreters(monkeypatch: pytest.Monkey
     x = Scalar(2.0, name="x")
     y = log(x - 1) * 3
     graph = Graph(y)
-    evaluate(graph)
-    evaluate(graph)  # compiled from now on
+    for _ in range(codegen.INTERPRETED_CALLS):
+        evaluate(graph)
+        backward(graph, y)  # compiled from now on
     with pytest.raises(EvaluationError, match=r"log\(-1.0\) is undefined.*At node: log\(x - 1\)"):
         evaluate(graph, inputs={"x": 0.0})
     with pytest.raises(EvaluationError, match=r"log\(0.0\)"):
