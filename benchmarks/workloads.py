@@ -12,6 +12,7 @@ Data and initial parameters come from ``random.Random(seed)``: reproducible, no 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +22,9 @@ MOONS_SIZES = (2, 16, 16, 1)
 SEED = 1337
 
 
-def make_moons(n_points: int, noise: float = 0.1, seed: int = SEED) -> tuple[list[list[float]], list[float]]:
+def make_moons(
+    n_points: int, noise: float = 0.1, seed: int = SEED
+) -> tuple[list[list[float]], list[float]]:
     """Two interleaved half circles, labels -1 and +1 (scikit-learn's make_moons)."""
     rng = random.Random(seed)
     n_outer = n_points // 2
@@ -45,7 +48,7 @@ def initial_parameters(seed: int = SEED, sizes: Sequence[int] = MOONS_SIZES) -> 
     """Weights uniform in [-1, 1] and biases 0, in micrograd's parameter order."""
     rng = random.Random(seed + 1)
     values = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in itertools.pairwise(sizes):
         for _ in range(n_out):
             values += [rng.uniform(-1.0, 1.0) for _ in range(n_in)] + [0.0]
     return values

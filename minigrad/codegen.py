@@ -16,12 +16,15 @@ arithmetic.  For ``d = a**3/5 + relu(b**2)`` the generated forward pass reads::
 and the backward pass for output ``d`` (``g`` holds the gradients)::
 
     def backward_0(v, g):
-        g[2] += g[6]                                 # node 6: add
-        g[5] += g[6]
-        g[4] += g[5] * (1.0 if v[4] > 0.0 else 0.0)  # node 5: relu
-        grad = g[4]                                  # node 4: pow
+        g2 = 0.0 + g[6]                              # node 6: add
+        g5 = 0.0 + g[6]
+        g4 = 0.0 + g5 * (1.0 if v[4] > 0.0 else 0.0) # node 5: relu
+        grad = g4                                    # node 4: pow
+        g3 = 0.0
         if grad:
-            g[3] += grad * (pow_d_base(v[3], 2.0))
+            g3 += grad * (pow_d_base(v[3], 2.0))
+        ...
+        g[0] = g0
         ...
 
 The statements come from the *same rule texts* (``ops.py``) that the reference
@@ -87,18 +90,30 @@ def literal(x: float) -> str:
 class _ChunkWriter:
     """Collects statements and cuts them into functions of at most CHUNK_SIZE nodes."""
 
-    def __init__(self, kind: str, parameters: str) -> None:
-        self.kind, self.parameters = kind, parameters
+    def __init__(self, kind: str, parameters: str,
+                 end_chunk: Callable[[], None] = lambda: None) -> None:
+        self.kind, self.parameters, self.end_chunk = kind, parameters, end_chunk
         self.chunks: list[list[str]] = []
         self.nodes_in_chunk = CHUNK_SIZE  # start a new chunk on the first node
 
     def start_node(self) -> bool:
-        """Count a node; True when it starts a new chunk (locals do not carry over)."""
+        """Count a node; True when it starts a new chunk (locals do not carry over).
+
+        Before a new chunk starts, ``end_chunk()`` may add closing lines to the old one.
+        """
         if self.nodes_in_chunk == CHUNK_SIZE:
+            if self.chunks:
+                self.end_chunk()
             self.chunks.append([])
             self.nodes_in_chunk = 0
         self.nodes_in_chunk += 1
         return self.nodes_in_chunk == 1
+
+    def finish(self) -> None:
+        if self.chunks:
+            self.end_chunk()
+        else:
+            self.chunks.append(["    pass"])
 
     def add(self, line: str) -> None:
         self.chunks[-1].append(line)
@@ -132,8 +147,7 @@ def forward_source(graph: Graph) -> tuple[str, list[str]]:
         expression = fill_in(OPS[node.op].value_rule, places)
         writer.add(_comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
         local.add(i)
-    if not writer.chunks:
-        writer.chunks.append(["    pass"])
+    writer.finish()
     return writer.source(), writer.function_names()
 
 
@@ -148,13 +162,29 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
     """Source of the backward pass for the output at position ``output``.
 
     Mirrors :func:`~minigrad.interpret.interpret_backward`: positions from the output
-    down, operands left to right, the same products added in the same order.  The
-    interpreter skips nodes whose gradient is zero; here only ops whose partials can be
-    infinite test for it (``if grad:``).  For the others a zero gradient adds exactly
-    +0.0, which changes nothing (gradients start at +0.0 and sums of floats never turn
-    +0.0 into -0.0), so the test would cost time and compile time for the same bits.
+    down, operands left to right, the same products added in the same order.  Two
+    differences in form, none in the floats:
+
+    * Within a chunk a gradient lives in a local variable ``g<j>`` (much cheaper than
+      ``g[j]``) and is written back to the list at the chunk's end.  It starts as
+      ``0.0 + first contribution`` (or from ``g[j]`` if earlier chunks contributed):
+      the interpreter starts every gradient at 0.0 and adds, and ``0.0 + c`` is ``c``
+      except that it turns -0.0 into 0.0, so the two paths stay bit-identical.
+    * The interpreter skips nodes whose gradient is zero; here only ops whose partials
+      can be infinite test for it (``if grad:``).  For the others a zero gradient adds
+      exactly +0.0, which changes nothing (gradients start at +0.0 and sums of floats
+      never turn +0.0 into -0.0), so the test would cost time for the same bits.
     """
-    writer = _ChunkWriter("backward", "v, g")
+    in_list: set[int] = {output}  # gradients with contributions in g[...] (the caller's 1.0)
+    in_local: set[int] = set()  # gradients held in a local g<j> in the current chunk
+
+    def write_back() -> None:  # at the end of each chunk
+        for j in sorted(in_local):
+            writer.add(f"    g[{j}] = g{j}")
+        in_list.update(in_local)
+        in_local.clear()
+
+    writer = _ChunkWriter("backward", "v, g", end_chunk=write_back)
     for i in range(output, -1, -1):
         node = graph.order[i]
         if not isinstance(node, Operation):
@@ -165,36 +195,50 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = literal(operand) if not isinstance(operand, Node) else (
                 f"v[{graph.index[operand]}]")
-        lines = [
-            _accumulate(f"g[{graph.index[operand]}]", rule.partial_rules[argnum], places)
-            for argnum, operand in enumerate(node.args)
-            if isinstance(operand, Node)
-        ]
-        if rule.finite_partials:
-            gradient, indent = f"g[{i}]", "    "
-        else:
-            writer.add(_comment(f"    grad = g[{i}]", f"node {i}: {node.op}"))
-            writer.add("    if grad:")
-            gradient, indent = "grad", "        "
+        gradient = f"g{i}" if i in in_local else f"g[{i}]"
+        lines = []  # this node's statements, without indentation
+        guarded = not rule.finite_partials
+        if guarded:
+            lines.append(f"grad = {gradient}")
+            # A local first assigned inside `if grad:` must exist when the block is skipped.
+            for operand in node.args:
+                if isinstance(operand, Node) and graph.index[operand] not in in_local:
+                    j = graph.index[operand]
+                    lines.append(f"g{j} = g[{j}]" if j in in_list else f"g{j} = 0.0")
+                    in_local.add(j)
+            lines.append("if grad:")
+            gradient = "grad"
+        body_starts = len(lines)
+        for argnum, operand in enumerate(node.args):
+            if not isinstance(operand, Node):
+                continue
+            j = graph.index[operand]
+            sign, term = _contribution(gradient, rule.partial_rules[argnum], places)
+            if j in in_local:
+                lines.append(f"g{j} {sign}= {term}")
+            else:  # the first contribution in this chunk
+                start = f"g[{j}]" if j in in_list else "0.0"
+                lines.append(f"g{j} = {start} {sign} {term}")
+                in_local.add(j)
         for number, line in enumerate(lines):
-            code = indent + line.format(gradient=gradient)
-            first_of_unguarded = number == 0 and rule.finite_partials
-            writer.add(_comment(code, f"node {i}: {node.op}") if first_of_unguarded else code)
-    if not writer.chunks:
-        writer.chunks.append(["    pass"])
+            nested = guarded and number >= body_starts
+            code = ("        " if nested else "    ") + line
+            writer.add(_comment(code, f"node {i}: {node.op}") if number == 0 else code)
+    writer.finish()
     return writer.source(), writer.function_names()
 
 
-def _accumulate(target: str, partial_rule: str, places: dict[str, str]) -> str:
-    # g[j] += gradient * partial, with {gradient} left to fill in.  A partial of exactly
-    # 1.0 or -1.0 is written += or -= gradient: the same floats (x * 1.0 == x and
-    # x + -y == x - y), less work.
+def _contribution(gradient: str, partial_rule: str, places: dict[str, str]) -> tuple[str, str]:
+    """(sign, term) such that ``g[j] sign= term`` adds gradient * partial.
+
+    A partial of exactly 1.0 or -1.0 becomes ``+ gradient`` or ``- gradient``: the same
+    floats (x * 1.0 == x and x + -y == x - y), less work.
+    """
     if partial_rule == "1.0":
-        return f"{target} += {{gradient}}"
+        return "+", gradient
     if partial_rule == "-1.0":
-        return f"{target} -= {{gradient}}"
-    partial = fill_in(partial_rule, places).replace("{", "{{").replace("}", "}}")
-    return f"{target} += {{gradient}} * ({partial})"
+        return "-", gradient
+    return "+", f"{gradient} * ({fill_in(partial_rule, places)})"
 
 
 def _compile(source: str, names: list[str], label: str) -> Callable[..., None]:
@@ -294,9 +338,11 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
     <BLANKLINE>
     <BLANKLINE>
     def backward_0(v, g):
-        g[1] += g[2]                                 # node 2: add
-        g[0] += g[1] * (v[0])                        # node 1: mul
-        g[0] += g[1] * (v[0])
+        g1 = 0.0 + g[2]                              # node 2: add
+        g0 = 0.0 + g1 * (v[0])                       # node 1: mul
+        g0 += g1 * (v[0])
+        g[0] = g0
+        g[1] = g1
     <BLANKLINE>
     """
     parts = [forward_source(graph)[0]]

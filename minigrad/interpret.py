@@ -35,7 +35,11 @@ from minigrad.nodes import Node, Operation, Scalar, describe
 from minigrad.ops import OPS, RULE_ERRORS
 
 __all__ = [
-    "check_gradients_finite", "first_nonfinite_error", "interpret_backward", "interpret_forward",
+    "all_finite",
+    "check_gradients_finite",
+    "first_nonfinite_error",
+    "interpret_backward",
+    "interpret_forward",
 ]
 
 
@@ -67,14 +71,25 @@ def interpret_forward(graph: Graph, overrides: dict[int, float]) -> list[float]:
     return values
 
 
+def all_finite(numbers: list[float]) -> bool:
+    """Are all the numbers finite?  Usually answered by one sum, in C.
+
+    An inf or NaN anywhere makes the sum inf or NaN.  A finite sum therefore proves all
+    are finite; a non-finite one may also come from finite numbers whose sum overflows,
+    so only then is each number checked.  (``sum`` is about 5x cheaper than
+    ``all(map(math.isfinite, ...))``, and this runs twice per call on the fast path.)
+    """
+    return math.isfinite(sum(numbers)) or all(map(math.isfinite, numbers))
+
+
 def first_nonfinite_error(graph: Graph, values: list[float]) -> EvaluationError | None:
     """The error for the first node whose value is inf or NaN, or None if all are finite.
 
     Ops like ``*`` overflow to ``inf`` without raising; checking every value at the end
-    costs one fast pass (``all(map(math.isfinite, ...))`` runs in C), and the *first*
-    non-finite value in topological order is the one to blame: its operands were finite.
+    costs one fast pass, and the *first* non-finite value in topological order is the
+    one to blame: its operands were finite.
     """
-    if all(map(math.isfinite, values)):
+    if all_finite(values):
         return None
     position = next(i for i, v in enumerate(values) if not math.isfinite(v))
     node = graph.order[position]
@@ -122,7 +137,7 @@ def check_gradients_finite(graph: Graph, grads: list[float]) -> None:
     Gradients flow from the output backwards, so the culprit is the non-finite
     gradient *latest* in the order: the first one that went bad.
     """
-    if all(map(math.isfinite, grads)):
+    if all_finite(grads):
         return
     position = max(i for i, g in enumerate(grads) if not math.isfinite(g))
     node = graph.order[position]

@@ -1,0 +1,376 @@
+"""MiniGrad's benchmarks against micrograd, PyTorch, JAX and the pure-Python ceiling.
+
+    python benchmarks/run.py                  # the full run (several minutes)
+    python benchmarks/run.py --smoke          # tiny sizes: checks that everything runs
+    python benchmarks/run.py --json out.json --plot benchmarks/scaling.png
+
+Peers that are not installed are skipped with a note (``pip install -e ".[bench]"``
+installs them all).  Every figure comes from this one run on this one machine, and the
+ratios between them are what to read: these machines are noisy, absolute seconds are not
+comparable across runs.  Workloads are in ``workloads.py``; timings are medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import workloads  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+from minigrad import codegen  # noqa: E402
+
+
+def have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def median_seconds(function: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+# -- moons -------------------------------------------------------------------------------
+
+def moons_minigrad(points: list, labels: list, params: list[float], steps: int) -> dict:
+    leaves, build = timed(lambda: [mg.Scalar(p) for p in params])
+    loss, build_loss = timed(lambda: workloads.moons_loss(leaves, points, labels, mg.relu))
+    graph, graph_seconds = timed(lambda: mg.Graph(loss))
+    inputs = dict(zip(leaves, params, strict=True))
+    grads, first_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))
+    interpreted = [timed(lambda: mg.backward(graph, loss, inputs=inputs))[1]
+                   for _ in range(codegen.INTERPRETED_CALLS - 1)]
+    _, compile_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))  # compiles
+    step = median_seconds(lambda: mg.backward(graph, loss, inputs=inputs), steps)
+    values = mg.evaluate(graph, inputs=inputs)
+    return {
+        "nodes": len(graph), "loss": values[loss], "grad0": grads[leaves[0]],
+        "build_s": build + build_loss, "graph_s": graph_seconds, "first_call_s": first_call,
+        "one_time_s": build + build_loss + graph_seconds + first_call,
+        "interpreted_step_s": statistics.median(interpreted) if interpreted else first_call,
+        "compile_call_s": compile_call, "step_s": step,
+    }
+
+
+def moons_micrograd(points: list, labels: list, params: list[float], steps: int) -> dict:
+    from micrograd.engine import Value
+
+    def step() -> tuple[float, float]:
+        leaves = [Value(p) for p in params]
+        loss = workloads.moons_loss(leaves, points, labels, lambda v: v.relu())
+        loss.backward()
+        return loss.data, leaves[0].grad
+
+    (loss, grad0), _ = timed(step)
+    return {"loss": loss, "grad0": grad0, "step_s": median_seconds(step, steps)}
+
+
+def moons_torch(points: list, labels: list, params: list[float], steps: int) -> dict:
+    import torch
+
+    def step() -> tuple[float, float]:
+        leaves = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
+        loss = workloads.moons_loss(leaves, points, labels, torch.relu)
+        loss.backward()
+        return loss.item(), leaves[0].grad.item()
+
+    (loss, grad0), _ = timed(step)
+    return {"loss": loss, "grad0": grad0, "step_s": median_seconds(step, steps)}
+
+
+def moons_jax(points: list, labels: list, params: list[float], steps: int) -> dict:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+    def loss_of(p: Any) -> Any:
+        return workloads.moons_loss([p[i] for i in range(len(params))], points, labels,
+                                    jax.nn.relu)
+
+    function = jax.jit(jax.value_and_grad(loss_of))
+    array = jax.numpy.array(params, dtype=jax.numpy.float64)
+    (loss, grads), compile_seconds = timed(lambda: jax.block_until_ready(function(array)))
+    step = median_seconds(lambda: jax.block_until_ready(function(array)), steps)
+    return {"points": len(points), "loss": float(loss), "grad0": float(grads[0]),
+            "trace_compile_s": compile_seconds, "step_s": step}
+
+
+def moons_ceiling(points: list, labels: list, params: list[float], steps: int) -> dict:
+    from ceiling import compile_ceiling
+
+    leaves = [mg.Scalar(p) for p in params]
+    loss = workloads.moons_loss(leaves, points, labels, mg.relu)
+    graph = mg.Graph(loss)
+    function, compile_seconds = compile_ceiling(graph, loss, leaves)
+    (value, grads), _ = timed(lambda: function(params))
+    return {"loss": value, "grad0": grads[0], "compile_s": compile_seconds,
+            "step_s": median_seconds(lambda: function(params), steps)}
+
+
+# -- chain, wide, tower: one fresh process per measurement, for honest peak memory ----------
+
+def one_shot(workload: str, library: str, n: int) -> dict:
+    """Build + evaluate + differentiate once, in this process; seconds and peak memory.
+
+    A tiny warm-up run first (PyTorch's first op costs a second of set-up).  Peak memory
+    is the peak resident size minus the resident size just before the run.
+    """
+    try:
+        _one_shot(workload, library, 10)
+    except RecursionError:
+        pass
+    baseline_kb = current_rss_kb()
+    start = time.perf_counter()
+    try:
+        value, grad = _one_shot(workload, library, n)
+    except RecursionError:
+        return {"error": "RecursionError"}
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": seconds, "value": value, "grad": grad,
+            "peak_bytes_per_op": (peak_kb - baseline_kb) * 1024 / n}
+
+
+def current_rss_kb() -> int:
+    """The resident set size now (ru_maxrss is the peak so far)."""
+    with open("/proc/self/statm") as statm:
+        resident_pages = int(statm.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _one_shot(workload: str, library: str, n: int) -> tuple[float, float]:
+    if library == "minigrad":
+        x = mg.Scalar(1.0)
+        leaves = [x]
+        if workload == "wide":
+            leaves = [mg.Scalar(1.0) for _ in range(n)]
+            y = workloads.wide(leaves, [1.0 + i * 1e-6 for i in range(n)])
+        elif workload == "tower":
+            y = workloads.tower(x, n)
+        else:
+            y = workloads.chain(x, n)
+        values, grads = mg.value_and_grad(mg.Graph(y), y)
+        return values[y], grads[leaves[0]]
+    if library == "micrograd":
+        from micrograd.engine import Value as Leaf
+    else:
+        import torch
+
+        def Leaf(v: float) -> Any:
+            return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+    x = Leaf(1.0)
+    leaves = [x]
+    if workload == "wide":
+        leaves = [Leaf(1.0) for _ in range(n)]
+        y = workloads.wide(leaves, [1.0 + i * 1e-6 for i in range(n)])
+    elif workload == "tower":
+        y = workloads.tower(x, n)
+    else:
+        y = workloads.chain(x, n)
+    y.backward()
+    if library == "micrograd":
+        return y.data, leaves[0].grad
+    return y.item(), leaves[0].grad.item()
+
+
+def in_subprocess(workload: str, library: str, n: int, timeout: float = 600) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--one-shot", workload, library,
+               str(n)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout:.0f} s"}
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1][:120]}
+    measured: dict = json.loads(result.stdout)
+    return measured
+
+
+# -- the report -----------------------------------------------------------------------------
+
+def machine() -> dict:
+    return {
+        "date": datetime.date.today().isoformat(), "python": platform.python_version(),
+        "platform": platform.platform(), "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def run(smoke: bool) -> dict:
+    results: dict[str, Any] = {"machine": machine(), "smoke": smoke, "notes": []}
+    notes = results["notes"]
+    n_points = 4 if smoke else 100
+    steps = 3 if smoke else 10
+    points, labels = workloads.make_moons(n_points)
+    params = workloads.initial_parameters()
+    moons: dict[str, Any] = {"points": n_points}
+    results["moons"] = moons
+    print(f"moons: {n_points} points ...", flush=True)
+    moons["minigrad"] = moons_minigrad(points, labels, params, steps)
+    moons["ceiling"] = moons_ceiling(points, labels, params, steps)
+    peers = [("micrograd", "micrograd", moons_micrograd), ("torch", "torch", moons_torch)]
+    for name, module, bench in peers:
+        if have(module):
+            print(f"moons: {name} ...", flush=True)
+            moons[name] = bench(points, labels, params, 3)
+        else:
+            notes.append(f"{name} is not installed: skipped")
+    if have("jax"):
+        jax_points = [1] if smoke else [2, 10]
+        for n in jax_points:
+            print(f"moons: jax at {n} points (trace + compile) ...", flush=True)
+            small_points, small_labels = workloads.make_moons(n)
+            moons[f"jax_{n}_points"] = moons_jax(small_points, small_labels, params, 5)
+    else:
+        notes.append("jax is not installed: skipped")
+
+    sizes = [10**3, 10**4] if smoke else [10**4, 10**5, 10**6]
+    libraries = ["minigrad"] + [lib for lib in ("micrograd", "torch") if have(lib)]
+    for workload, workload_sizes in [("chain", sizes), ("wide", sizes[-2:-1]), ("tower", [100])]:
+        results[workload] = {}
+        for library in libraries:
+            for n in workload_sizes:
+                print(f"{workload}: {library} n={n:,} ...", flush=True)
+                results[workload][f"{library} {n}"] = in_subprocess(workload, library, n)
+    return results
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:,.1f}x" if a and b else "-"
+
+
+def report(results: dict) -> str:
+    m = results["moons"]
+    ours = m["minigrad"]
+    lines = [f"MiniGrad benchmarks  ({results['machine']['date']}, Python "
+             f"{results['machine']['python']}, {results['machine']['platform']}, "
+             f"{results['machine']['cpus']} CPUs{', SMOKE sizes' if results['smoke'] else ''})",
+             "",
+             f"moons: {m['points']} points, {ours['nodes']:,} nodes, loss {ours['loss']:.12g}",
+             f"  {'':<34}{'seconds':>12}  vs MiniGrad step"]
+
+    def row(label: str, seconds: float | None) -> None:
+        if seconds is None:
+            return
+        lines.append(f"  {label:<34}{seconds:>12.4f}  {ratio(seconds, ours['step_s']):>10}")
+
+    row("MiniGrad step (compiled)", ours["step_s"])
+    row("MiniGrad step (interpreted)", ours["interpreted_step_s"])
+    row("MiniGrad one-time: build+Graph+1st", ours["one_time_s"])
+    row("MiniGrad call that compiles", ours["compile_call_s"])
+    row("pure-Python ceiling call", m["ceiling"]["step_s"])
+    row("pure-Python ceiling compile", m["ceiling"]["compile_s"])
+    if "micrograd" in m:
+        row("micrograd step (rebuild+backward)", m["micrograd"]["step_s"])
+    if "torch" in m:
+        row("PyTorch eager step", m["torch"]["step_s"])
+    for key in sorted(k for k in m if k.startswith("jax_")):
+        row(f"JAX jit, {m[key]['points']} points: trace+compile", m[key]["trace_compile_s"])
+        row(f"JAX jit, {m[key]['points']} points: call", m[key]["step_s"])
+    lines.append("")
+    if "micrograd" in m:
+        micro = m["micrograd"]["step_s"]
+        lines.append(f"  micrograd step / MiniGrad step:        {ratio(micro, ours['step_s'])}"
+                     "   (target >= 30x, aim 60x)")
+        lines.append(f"  MiniGrad one-time / micrograd step:    "
+                     f"{ours['one_time_s'] / micro:.2f}x   (target <= 3x, aim 1x)")
+        lines.append(f"  ... including the call that compiles:  "
+                     f"{(ours['one_time_s'] + ours['compile_call_s']) / micro:.2f}x")
+    lines.append(f"  MiniGrad step / ceiling call:          "
+                 f"{ratio(ours['step_s'], m['ceiling']['step_s'])}   (aim <= 1.5x)")
+    lines.append("")
+    for workload in ("chain", "wide", "tower"):
+        lines.append(f"{workload}: build + evaluate + differentiate once (fresh process each)")
+        for key, r in results[workload].items():
+            library, n = key.split()
+            if "error" in r:
+                lines.append(f"  {library:<10} n={int(n):>9,}  {r['error']}")
+                continue
+            per_node = r["seconds"] / int(n) * 1e6
+            lines.append(f"  {library:<10} n={int(n):>9,}  {r['seconds']:9.3f} s  "
+                         f"{per_node:7.2f} us/op  peak {r['peak_bytes_per_op']:8.0f} B/op")
+        lines.append("")
+    if "micrograd" in m and not results["smoke"]:
+        micro_per_node = m["micrograd"]["step_s"] / ours["nodes"] * 1e6
+        lines.append(f"micrograd on moons: {micro_per_node:.2f} us per node "
+                     "(chain target: MiniGrad at most this per op, aim a third)")
+    lines += [f"note: {note}" for note in results["notes"]]
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for library, style in [("minigrad", "o-"), ("torch", "s--"), ("micrograd", "x:")]:
+        rows = sorted((int(k.split()[1]), r) for k, r in results["chain"].items()
+                      if k.split()[0] == library and "error" not in r)
+        if not rows:
+            continue
+        sizes = [n for n, _ in rows]
+        left.loglog(sizes, [r["seconds"] for _, r in rows], style, label=library)
+        right.semilogx(sizes, [r["peak_bytes_per_op"] for _, r in rows], style, label=library)
+    left.set(title="chain: build + evaluate + backward", xlabel="ops", ylabel="seconds")
+    right.set(title="chain: peak memory", xlabel="ops", ylabel="bytes per op")
+    for axes in (left, right):
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+    figure.suptitle(f"MiniGrad vs peers ({results['machine']['date']}); micrograd fails "
+                    "with RecursionError beyond ~1,000 ops")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="write the scaling plot (PNG)")
+    parser.add_argument("--one-shot", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N"),
+                        help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.one_shot:
+        workload, library, n = arguments.one_shot
+        print(json.dumps(one_shot(workload, library, int(n))))
+        return 0
+    results = run(arguments.smoke)
+    print()
+    print(report(results))
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(results, indent=2) + "\n")
+    if arguments.plot:
+        plot(results, Path(arguments.plot))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
