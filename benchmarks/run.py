@@ -13,12 +13,12 @@ comparable across runs.  Workloads are in ``workloads.py``; timings are medians.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -141,27 +141,31 @@ def one_shot(workload: str, library: str, n: int) -> dict:
     A tiny warm-up run first (PyTorch's first op costs a second of set-up).  Peak memory
     is the peak resident size minus the resident size just before the run.
     """
-    try:
+    with contextlib.suppress(RecursionError):
         _one_shot(workload, library, 10)
-    except RecursionError:
-        pass
-    baseline_kb = current_rss_kb()
+    baseline_kb = memory_kb("VmRSS")
     start = time.perf_counter()
     try:
         value, grad = _one_shot(workload, library, n)
     except RecursionError:
         return {"error": "RecursionError"}
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = memory_kb("VmHWM")
     return {"seconds": seconds, "value": value, "grad": grad,
             "peak_bytes_per_op": (peak_kb - baseline_kb) * 1024 / n}
 
 
-def current_rss_kb() -> int:
-    """The resident set size now (ru_maxrss is the peak so far)."""
-    with open("/proc/self/statm") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE") // 1024
+def memory_kb(field: str) -> int:
+    """VmRSS (resident now) or VmHWM (peak resident) of this process, from /proc.
+
+    Not ``resource.getrusage().ru_maxrss``: on Linux a child process inherits its
+    parent's maxrss, so it would report the benchmark runner's peak instead of its own.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def _one_shot(workload: str, library: str, n: int) -> tuple[float, float]:

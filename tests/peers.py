@@ -115,6 +115,22 @@ def finite_difference_grad(fn: Fn, xs: Sequence[float], step: float = 1e-6) -> l
     return grads
 
 
+#: The references, by name: each returns (value, gradients) like minigrad_value_and_grad.
+PEERS: dict[str, Callable[[Fn, Sequence[float]], tuple[float, list[float]]]] = {
+    "pytorch": torch_value_and_grad,
+    "jax": jax_value_and_grad,
+}
+
+
+def assert_matches_peer(fn: Fn, xs: Sequence[float], peer: str, what: str = "") -> None:
+    """MiniGrad's value and gradients equal the peer's within 1e-9 (see assert_close)."""
+    value, grads = minigrad_value_and_grad(fn, xs)
+    peer_value, peer_grads = PEERS[peer](fn, xs)
+    assert_close(value, peer_value, what=f"{what} value vs {peer}")
+    for i, (ours, theirs) in enumerate(zip(grads, peer_grads, strict=True)):
+        assert_close(ours, theirs, what=f"{what} d/dx{i} vs {peer}")
+
+
 def assert_close(ours: float, theirs: float, rel: float = 1e-9, what: str = "") -> None:
     """|ours - theirs| <= rel * max(1, |theirs|): relative, with a floor at magnitude 1."""
     assert abs(ours - theirs) <= rel * max(1.0, abs(theirs)), f"{what}: {ours!r} vs {theirs!r}"

@@ -12,9 +12,9 @@ import math
 import pytest
 from peers import (
     APPLY,
-    assert_close,
+    PEERS,
+    assert_matches_peer,
     finite_difference_grad,
-    jax_value_and_grad,
     minigrad_value_and_grad,
     torch_value_and_grad,
 )
@@ -61,24 +61,10 @@ def test_op_matches_finite_differences(name: str, point: tuple[float, ...]) -> N
         assert math.isclose(ours, numeric, rel_tol=1e-6, abs_tol=1e-7), (name, point)
 
 
+@pytest.mark.parametrize("peer", sorted(PEERS))
 @pytest.mark.parametrize(("name", "point"), POINTS)
-def test_op_matches_pytorch(name: str, point: tuple[float, ...]) -> None:
-    fn = CASES[name][0]
-    value, grads = minigrad_value_and_grad(fn, point)
-    torch_value, torch_grads = torch_value_and_grad(fn, point)
-    assert_close(value, torch_value, what=f"{name}{point} value")
-    for ours, theirs in zip(grads, torch_grads, strict=True):
-        assert_close(ours, theirs, what=f"{name}{point} grad")
-
-
-@pytest.mark.parametrize(("name", "point"), POINTS)
-def test_op_matches_jax(name: str, point: tuple[float, ...]) -> None:
-    fn = CASES[name][0]
-    value, grads = minigrad_value_and_grad(fn, point)
-    jax_value, jax_grads = jax_value_and_grad(fn, point)
-    assert_close(value, jax_value, what=f"{name}{point} value")
-    for ours, theirs in zip(grads, jax_grads, strict=True):
-        assert_close(ours, theirs, what=f"{name}{point} grad")
+def test_op_matches_peers(name: str, point: tuple[float, ...], peer: str) -> None:
+    assert_matches_peer(CASES[name][0], point, peer, what=f"{name}{point}")
 
 
 @pytest.mark.parametrize("name", ["relu", "abs"])

@@ -15,15 +15,15 @@ import math
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from peers import (
     APPLY,
-    assert_close,
+    PEERS,
+    assert_matches_peer,
     finite_difference_grad,
-    jax_value_and_grad,
     minigrad_value_and_grad,
-    torch_value_and_grad,
 )
 
 from minigrad import OPS
@@ -97,22 +97,10 @@ def programs(draw: st.DrawFn) -> Program:
     return Program(tuple(inputs), tuple(steps))
 
 
-@given(programs())
-def test_random_dags_match_pytorch(program: Program) -> None:
-    value, grads = minigrad_value_and_grad(program, program.inputs)
-    torch_value, torch_grads = torch_value_and_grad(program, program.inputs)
-    assert_close(value, torch_value, what="value")
-    for i, (ours, theirs) in enumerate(zip(grads, torch_grads, strict=True)):
-        assert_close(ours, theirs, what=f"d/dx{i}")
-
-
-@given(programs())
-def test_random_dags_match_jax(program: Program) -> None:
-    value, grads = minigrad_value_and_grad(program, program.inputs)
-    jax_value, jax_grads = jax_value_and_grad(program, program.inputs)
-    assert_close(value, jax_value, what="value")
-    for i, (ours, theirs) in enumerate(zip(grads, jax_grads, strict=True)):
-        assert_close(ours, theirs, what=f"d/dx{i}")
+@pytest.mark.parametrize("peer", sorted(PEERS))
+@given(program=programs())
+def test_random_dags_match_peers(peer: str, program: Program) -> None:
+    assert_matches_peer(program, program.inputs, peer)
 
 
 @given(programs())
