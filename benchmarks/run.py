@@ -3,6 +3,7 @@
     python benchmarks/run.py                  # the full run (several minutes)
     python benchmarks/run.py --smoke          # tiny sizes: checks that everything runs
     python benchmarks/run.py --json out.json --plot benchmarks/scaling.png
+    python benchmarks/run.py --from-json benchmarks/results.json   # report saved results
 
 Peers that are not installed are skipped with a note (``pip install -e ".[bench]"``
 installs them all).  Every figure comes from this one run on this one machine, and the
@@ -343,8 +344,15 @@ def plot(results: dict, path: Path) -> None:
         sizes = [n for n, _ in rows]
         left.loglog(sizes, [r["seconds"] for _, r in rows], style, label=library)
         right.semilogx(sizes, [r["peak_bytes_per_op"] for _, r in rows], style, label=library)
+    moons = results["moons"]
+    if "micrograd" in moons:  # the chain target: micrograd's time per node on moons
+        per_node = moons["micrograd"]["step_s"] / moons["minigrad"]["nodes"]
+        sizes = sorted(int(k.split()[1]) for k in results["chain"])
+        left.loglog(sizes, [n * per_node for n in sizes], "k:", linewidth=1,
+                    label="micrograd's time per node (moons) x ops")
     left.set(title="chain: build + evaluate + backward", xlabel="ops", ylabel="seconds")
     right.set(title="chain: peak memory", xlabel="ops", ylabel="bytes per op")
+    right.set_ylim(bottom=0)
     for axes in (left, right):
         axes.grid(True, which="both", alpha=0.3)
         axes.legend()
@@ -359,6 +367,8 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--plot", metavar="FILE", help="write the scaling plot (PNG)")
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="report (and plot) saved results instead of running")
     parser.add_argument("--one-shot", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N"),
                         help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -366,10 +376,13 @@ def main() -> int:
         workload, library, n = arguments.one_shot
         print(json.dumps(one_shot(workload, library, int(n))))
         return 0
-    results = run(arguments.smoke)
+    if arguments.from_json:
+        results = json.loads(Path(arguments.from_json).read_text())
+    else:
+        results = run(arguments.smoke)
     print()
     print(report(results))
-    if arguments.json:
+    if arguments.json and not arguments.from_json:
         Path(arguments.json).write_text(json.dumps(results, indent=2) + "\n")
     if arguments.plot:
         plot(results, Path(arguments.plot))

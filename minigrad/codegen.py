@@ -290,7 +290,7 @@ def _leaf_values(graph: Graph) -> list[float]:
 
 
 def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
-    """The value of every node, from compiled code or (first call) the interpreter."""
+    """The value of every node: interpreted for a graph's first calls, then compiled."""
     if not _use_compiled(graph, "forward calls"):
         return interpret_forward(graph, overrides)
     values = _leaf_values(graph).copy()
@@ -308,7 +308,7 @@ def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
 
 
 def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
-    """d output / d node for every node, from compiled code or (first call) the interpreter."""
+    """d output / d node for every node: interpreted for the first calls, then compiled."""
     if not _use_compiled(graph, f"backward calls {output}"):
         return interpret_backward(graph, values, output)
     grads = [0.0] * len(graph.order)
@@ -347,6 +347,8 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
     """
     parts = [forward_source(graph)[0]]
     if output is not None:
+        if output not in graph.index:
+            raise ValueError(f"{output!r} is not a node of this graph")
         parts.append(backward_source(graph, graph.index[output])[0])
     return "\n\n".join(parts)
 
