@@ -16,7 +16,7 @@ from minigrad.evaluate import Inputs, NodeValues, resolve_inputs
 from minigrad.graph import Graph
 from minigrad.nodes import Node
 
-__all__ = ["backward", "output_position", "value_and_grad"]
+__all__ = ["backward", "output_position", "value_and_grad", "values_and_gradients"]
 
 
 def output_position(graph: Graph, output: object) -> int:
@@ -49,10 +49,21 @@ def value_and_grad(
     >>> values[y], grads[x]
     (9.0, 6.0)
     """
-    position = output_position(graph, output)
-    values = forward_values(graph, resolve_inputs(graph, inputs))
-    grads = backward_gradients(graph, values, position)
+    values, grads = values_and_gradients(graph, output, inputs)
+    assert grads is not None
     return NodeValues(graph, values), NodeValues(graph, grads)
+
+
+def values_and_gradients(
+    graph: Graph, output: Node | None, inputs: Inputs | None = None
+) -> tuple[list[float], list[float] | None]:
+    """Values of every node and, if ``output`` is given, its gradients, as plain lists
+    in ``graph.order`` -- the form that drawings and exports use.  Checks ``output``
+    and ``inputs`` before any work."""
+    position = None if output is None else output_position(graph, output)
+    values = forward_values(graph, resolve_inputs(graph, inputs))
+    grads = None if position is None else backward_gradients(graph, values, position)
+    return values, grads
 
 
 def backward(graph: Graph, output: Node, inputs: Inputs | None = None) -> NodeValues:

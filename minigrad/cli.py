@@ -31,9 +31,9 @@ from pathlib import Path
 
 import graphviz
 
+from minigrad.backward import values_and_gradients
 from minigrad.errors import EvaluationError
 from minigrad.graph import Graph
-from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Scalar, describe
 from minigrad.parse import ParseError, parse_expression
 from minigrad.svg import to_svg
@@ -128,8 +128,8 @@ def run(arguments: argparse.Namespace) -> int:
     if not isinstance(expression, Node):  # just a number: nothing to differentiate
         expression = Scalar(expression)
     graph = Graph(expression)
-    values = interpret_forward(graph, {})
-    grads = interpret_backward(graph, values, graph.index[expression])
+    values, grads = values_and_gradients(graph, expression)
+    assert grads is not None
     value = values[graph.index[expression]]
     gradients = {name: grads[graph.index[leaf]] for name, leaf in leaves.items()}
 

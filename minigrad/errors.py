@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigrad.nodes import describe
+
 __all__ = ["EvaluationError"]
 
 
@@ -69,8 +71,6 @@ def value_error(
     node: Any, op: Any, operands: tuple[float, ...], cause: BaseException | None
 ) -> EvaluationError:
     """The error for an op whose value cannot be computed (or is inf/NaN)."""
-    from minigrad.nodes import describe
-
     problem = _problem(op, cause)
     message = f"{op.name}: {_call_text(op, operands)} {problem}. At node: {describe(node)}"
     return EvaluationError(message, node=node, op=op.name, operands=operands)
@@ -80,8 +80,6 @@ def gradient_error(
     node: Any, op: Any, operands: tuple[float, ...], argnum: int, cause: BaseException | None
 ) -> EvaluationError:
     """The error for a derivative that is infinite or undefined (``sqrt`` at 0)."""
-    from minigrad.nodes import describe
-
     message = (
         f"{op.name}: the gradient of {_call_text(op, operands)} with respect to operand "
         f"{argnum} {_problem(op, cause)}. At node: {describe(node)}"

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from minigrad.backward import output_position
-from minigrad.evaluate import Inputs, resolve_inputs
+from minigrad.backward import values_and_gradients
+from minigrad.evaluate import Inputs
 from minigrad.graph import Graph
-from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Operation, Scalar, format_number
 
 __all__ = ["to_networkx"]
@@ -48,10 +47,7 @@ def to_networkx(
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"to_networkx needs a Graph, got {type(graph).__name__}")
-    values = interpret_forward(graph, resolve_inputs(graph, inputs))
-    grads = None
-    if output is not None:
-        grads = interpret_backward(graph, values, output_position(graph, output))
+    values, grads = values_and_gradients(graph, output, inputs)
     exported = nx.DiGraph()
     for i, node in enumerate(graph.order):
         data: dict[str, str | float] = {

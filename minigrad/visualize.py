@@ -25,10 +25,9 @@ from typing import Any
 
 import graphviz
 
-from minigrad.backward import output_position
-from minigrad.evaluate import Inputs, resolve_inputs
+from minigrad.backward import values_and_gradients
+from minigrad.evaluate import Inputs
 from minigrad.graph import Graph
-from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
 
@@ -168,11 +167,9 @@ def to_dot(
     }
     """  # noqa: E501
     graph, default_output = as_graph(node_or_graph)
-    values = interpret_forward(graph, resolve_inputs(graph, inputs))
-    grads = None
-    if gradients:
-        position = output_position(graph, output if output is not None else default_output)
-        grads = interpret_backward(graph, values, position)
+    if output is None:
+        output = default_output
+    values, grads = values_and_gradients(graph, output if gradients else None, inputs)
     return dot_source(graph, values, grads, graph_attr)
 
 
