@@ -16,8 +16,8 @@ arithmetic.  For ``d = a**3/5 + relu(b**2)`` the generated forward pass reads::
 and the backward pass for output ``d`` (``g`` holds the gradients)::
 
     def backward_0(v, g):
-        g2 = 0.0 + g[6]                              # node 6: add
-        g5 = 0.0 + g[6]
+        g2 = g[6]                                    # node 6: add
+        g5 = g[6]
         g4 = 0.0 + g5 * (1.0 if v[4] > 0.0 else 0.0) # node 5: relu
         grad = g4                                    # node 4: pow
         g3 = 0.0
@@ -169,11 +169,14 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
       ``g[j]``) and is written back to the list at the chunk's end.  It starts as
       ``0.0 + first contribution`` (or from ``g[j]`` if earlier chunks contributed):
       the interpreter starts every gradient at 0.0 and adds, and ``0.0 + c`` is ``c``
-      except that it turns -0.0 into 0.0, so the two paths stay bit-identical.
+      except that it turns -0.0 into 0.0, so the two paths stay bit-identical.  When
+      ``c`` is just a node's gradient (a partial of 1.0), the ``0.0 +`` is left out:
+      gradients are never -0.0 (they start at +0.0 or 1.0, and sums of floats never
+      turn +0.0 into -0.0).
     * The interpreter skips nodes whose gradient is zero; here only ops whose partials
       can be infinite test for it (``if grad:``).  For the others a zero gradient adds
-      exactly +0.0, which changes nothing (gradients start at +0.0 and sums of floats
-      never turn +0.0 into -0.0), so the test would cost time for the same bits.
+      exactly +-0.0 to a gradient that is never -0.0, which changes nothing, so the
+      test would cost time for the same bits.
     """
     in_list: set[int] = {output}  # gradients with contributions in g[...] (the caller's 1.0)
     in_local: set[int] = set()  # gradients held in a local g<j> in the current chunk
@@ -216,9 +219,14 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
             sign, term = _contribution(gradient, rule.partial_rules[argnum], places)
             if j in in_local:
                 lines.append(f"g{j} {sign}= {term}")
-            else:  # the first contribution in this chunk
-                start = f"g[{j}]" if j in in_list else "0.0"
-                lines.append(f"g{j} = {start} {sign} {term}")
+            elif j in in_list:  # the first contribution in this chunk, not the first ever
+                lines.append(f"g{j} = g[{j}] {sign} {term}")
+                in_local.add(j)
+            elif sign == "+" and term == gradient:  # 0.0 + gradient is exactly gradient,
+                lines.append(f"g{j} = {gradient}")  # which is never -0.0 (see above)
+                in_local.add(j)
+            else:  # the first contribution ever
+                lines.append(f"g{j} = 0.0 {sign} {term}")
                 in_local.add(j)
         for number, line in enumerate(lines):
             nested = guarded and number >= body_starts
@@ -338,7 +346,7 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
     <BLANKLINE>
     <BLANKLINE>
     def backward_0(v, g):
-        g1 = 0.0 + g[2]                              # node 2: add
+        g1 = g[2]                                    # node 2: add
         g0 = 0.0 + g1 * (v[0])                       # node 1: mul
         g0 += g1 * (v[0])
         g[0] = g0
