@@ -64,8 +64,9 @@ from minigrad.ops import OPERAND_NAMES, OPS, RULE_ERRORS, RULE_NAMESPACE
 
 __all__ = ["CHUNK_SIZE", "backward_gradients", "forward_values", "show_code"]
 
-#: Nodes per generated function.
-CHUNK_SIZE = 1000
+#: Nodes per generated function.  Larger chunks mean fewer write-backs of gradients
+#: that several chunks touch, smaller ones less work per compile; 3000 measured best.
+CHUNK_SIZE = 3000
 #: Calls of a graph that are interpreted before its code is generated.
 INTERPRETED_CALLS = 10
 
@@ -128,12 +129,17 @@ class _ChunkWriter:
         return [f"{self.kind}_{number}" for number in range(len(self.chunks))]
 
 
-def _comment(line: str, note: str) -> str:
-    return f"{line:<48} # {note}"
+def _commenter(comments: bool) -> Callable[[str, str], str]:
+    """Adds ``# node 5: mul`` to a line for reading (show_code); the code that is
+    compiled goes without: comments cost tokenizing time and change nothing."""
+    if comments:
+        return lambda line, note: f"{line:<48} # {note}"
+    return lambda line, note: line
 
 
-def forward_source(graph: Graph) -> tuple[str, list[str]]:
+def forward_source(graph: Graph, comments: bool = False) -> tuple[str, list[str]]:
     """Source of the forward pass: ``forward_k(v)`` fills ``v[i]`` for every operation."""
+    comment = _commenter(comments)
     writer = _ChunkWriter("forward", "v")
     local: set[int] = set()  # positions whose value is in a local variable in this chunk
     for i, node in enumerate(graph.order):
@@ -145,7 +151,7 @@ def forward_source(graph: Graph) -> tuple[str, list[str]]:
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = _place(graph, operand, local)
         expression = fill_in(OPS[node.op].value_rule, places)
-        writer.add(_comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
+        writer.add(comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
         local.add(i)
     writer.finish()
     return writer.source(), writer.function_names()
@@ -158,34 +164,39 @@ def _place(graph: Graph, operand: Node | float, local: set[int]) -> str:
     return f"v{j}" if j in local else f"v[{j}]"
 
 
-def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
+def backward_source(
+    graph: Graph, output: int, comments: bool = False
+) -> tuple[str, list[str]]:
     """Source of the backward pass for the output at position ``output``.
 
     Mirrors :func:`~minigrad.interpret.interpret_backward`: positions from the output
-    down, operands left to right, the same products added in the same order.  Two
-    differences in form, none in the floats:
+    down, operands left to right, the same products added in the same order.  It
+    differs in form only, never in the floats:
 
     * Within a chunk a gradient lives in a local variable ``g<j>`` (much cheaper than
       ``g[j]``) and is written back to the list at the chunk's end.  It starts as
       ``0.0 + first contribution`` (or from ``g[j]`` if earlier chunks contributed):
       the interpreter starts every gradient at 0.0 and adds, and ``0.0 + c`` is ``c``
-      except that it turns -0.0 into 0.0, so the two paths stay bit-identical.  When
-      ``c`` is just a node's gradient (a partial of 1.0), the ``0.0 +`` is left out:
-      gradients are never -0.0 (they start at +0.0 or 1.0, and sums of floats never
-      turn +0.0 into -0.0).
+      except that it turns -0.0 into 0.0, so the two paths stay bit-identical.
+    * Gradients are never -0.0 (they start at +0.0 or 1.0, and sums of floats never turn
+      +0.0 into -0.0).  So when the first contribution is just another node's gradient
+      (a partial of 1.0, as for both operands of ``+``), ``0.0 +`` it is exactly it, and
+      no code is needed at all: the operand's gradient *is* that local until something
+      else is added (an alias).  Sums, the commonest op, pass gradients on for free.
     * The interpreter skips nodes whose gradient is zero; here only ops whose partials
       can be infinite test for it (``if grad:``).  For the others a zero gradient adds
       exactly +-0.0 to a gradient that is never -0.0, which changes nothing, so the
       test would cost time for the same bits.
     """
+    comment = _commenter(comments)
     in_list: set[int] = {output}  # gradients with contributions in g[...] (the caller's 1.0)
-    in_local: set[int] = set()  # gradients held in a local g<j> in the current chunk
+    held: dict[int, str] = {}  # gradients held in this chunk: position -> the local holding it
 
     def write_back() -> None:  # at the end of each chunk
-        for j in sorted(in_local):
-            writer.add(f"    g[{j}] = g{j}")
-        in_list.update(in_local)
-        in_local.clear()
+        for j in sorted(held):
+            writer.add(f"    g[{j}] = {held[j]}")
+        in_list.update(held)
+        held.clear()
 
     writer = _ChunkWriter("backward", "v, g", end_chunk=write_back)
     for i in range(output, -1, -1):
@@ -198,17 +209,19 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = literal(operand) if not isinstance(operand, Node) else (
                 f"v[{graph.index[operand]}]")
-        gradient = f"g{i}" if i in in_local else f"g[{i}]"
+        gradient = held.get(i, f"g[{i}]")
         lines = []  # this node's statements, without indentation
         guarded = not rule.finite_partials
         if guarded:
             lines.append(f"grad = {gradient}")
             # A local first assigned inside `if grad:` must exist when the block is skipped.
             for operand in node.args:
-                if isinstance(operand, Node) and graph.index[operand] not in in_local:
+                if isinstance(operand, Node) and held.get(graph.index[operand]) != (
+                        own := f"g{graph.index[operand]}"):
                     j = graph.index[operand]
-                    lines.append(f"g{j} = g[{j}]" if j in in_list else f"g{j} = 0.0")
-                    in_local.add(j)
+                    start = held.get(j, f"g[{j}]" if j in in_list else "0.0")
+                    lines.append(f"{own} = {start}")
+                    held[j] = own
             lines.append("if grad:")
             gradient = "grad"
         body_starts = len(lines)
@@ -216,22 +229,26 @@ def backward_source(graph: Graph, output: int) -> tuple[str, list[str]]:
             if not isinstance(operand, Node):
                 continue
             j = graph.index[operand]
+            own = f"g{j}"
             sign, term = _contribution(gradient, rule.partial_rules[argnum], places)
-            if j in in_local:
-                lines.append(f"g{j} {sign}= {term}")
+            if held.get(j) == own:
+                lines.append(f"{own} {sign}= {term}")
+            elif j in held:  # an alias: now something is added, so it needs its own local
+                lines.append(f"{own} = {held[j]} {sign} {term}")
             elif j in in_list:  # the first contribution in this chunk, not the first ever
-                lines.append(f"g{j} = g[{j}] {sign} {term}")
-                in_local.add(j)
-            elif sign == "+" and term == gradient:  # 0.0 + gradient is exactly gradient,
-                lines.append(f"g{j} = {gradient}")  # which is never -0.0 (see above)
-                in_local.add(j)
+                lines.append(f"{own} = g[{j}] {sign} {term}")
+            elif sign == "+" and term == gradient and gradient != "grad":
+                if "[" not in gradient:  # 0.0 + a gradient held in a local: that local
+                    held[j] = gradient
+                    continue
+                lines.append(f"{own} = {gradient}")  # 0.0 + g[i] is g[i]
             else:  # the first contribution ever
-                lines.append(f"g{j} = 0.0 {sign} {term}")
-                in_local.add(j)
+                lines.append(f"{own} = 0.0 {sign} {term}")
+            held[j] = own
         for number, line in enumerate(lines):
             nested = guarded and number >= body_starts
             code = ("        " if nested else "    ") + line
-            writer.add(_comment(code, f"node {i}: {node.op}") if number == 0 else code)
+            writer.add(comment(code, f"node {i}: {node.op}") if number == 0 else code)
     writer.finish()
     return writer.source(), writer.function_names()
 
@@ -353,10 +370,10 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
         g[1] = g1
     <BLANKLINE>
     """
-    parts = [forward_source(graph)[0]]
+    parts = [forward_source(graph, comments=True)[0]]
     if output is not None:
         if output not in graph.index:
             raise ValueError(f"{output!r} is not a node of this graph")
-        parts.append(backward_source(graph, graph.index[output])[0])
+        parts.append(backward_source(graph, graph.index[output], comments=True)[0])
     return "\n\n".join(parts)
 

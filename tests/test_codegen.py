@@ -7,6 +7,9 @@ type, same message (which names the same node).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,9 +56,22 @@ def graph_grads_compiled(graph: Graph, values: list[float], output: int) -> list
     return codegen.backward_gradients(graph, values, output)
 
 
-@given(programs())
-def test_compiled_equals_interpreted_on_random_dags(program: Program) -> None:
-    interpreted, compiled = both_paths(program)
+@contextlib.contextmanager
+def chunks_of(size: int) -> Iterator[None]:
+    """Generate code in chunks of `size` nodes: tiny chunks put many gradients across
+    chunk boundaries (write-backs, aliases, reloads)."""
+    saved, codegen.CHUNK_SIZE = codegen.CHUNK_SIZE, size
+    try:
+        yield
+    finally:
+        codegen.CHUNK_SIZE = saved
+
+
+@pytest.mark.parametrize("chunk_size", [2, 3000])
+@given(program=programs())
+def test_compiled_equals_interpreted_on_random_dags(chunk_size: int, program: Program) -> None:
+    with chunks_of(chunk_size):
+        interpreted, compiled = both_paths(program)
     assert compiled == interpreted
 
 
@@ -75,9 +91,11 @@ def wild_programs(draw: st.DrawFn) -> Program:
     return Program(tuple(inputs), tuple(steps))
 
 
-@given(wild_programs())
-def test_compiled_equals_interpreted_including_errors(program: Program) -> None:
-    interpreted, compiled = both_paths(program)
+@pytest.mark.parametrize("chunk_size", [2, 3000])
+@given(program=wild_programs())
+def test_compiled_equals_interpreted_including_errors(chunk_size: int, program: Program) -> None:
+    with chunks_of(chunk_size):
+        interpreted, compiled = both_paths(program)
     assert compiled == interpreted
 
 
@@ -96,7 +114,7 @@ def test_second_call_runs_compiled_code() -> None:
     assert f"backward {graph.index[y]}" in graph._cache
 
 
-def test_errors_on_the_fast_path_are_the_interpreters(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_on_the_fast_path_are_the_interpreters() -> None:
     x = Scalar(2.0, name="x")
     y = log(x - 1) * 3
     graph = Graph(y)
@@ -109,17 +127,17 @@ def test_errors_on_the_fast_path_are_the_interpreters(monkeypatch: pytest.Monkey
         backward(graph, y, inputs={"x": 1.0})
 
 
-def test_small_chunks_give_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codegen, "CHUNK_SIZE", 3)
+def test_small_chunks_split_the_code() -> None:
     program = Program((0.5, -1.5), tuple(
         (op, (Ref(i), Ref(i + 1)) if OPS[op].arity == 2 else (Ref(i + 1),))
         for i, op in enumerate(["mul", "tanh", "add", "sin", "div", "exp", "sub", "abs"])
     ))
-    interpreted, compiled = both_paths(program)
-    assert compiled == interpreted
     leaves = [Scalar(x) for x in program.inputs]
     y = program(MINIGRAD_OPS, *leaves)
-    assert show_code(Graph(y), output=y).count("def forward_") == 3
+    with chunks_of(3):
+        assert show_code(Graph(y), output=y).count("def forward_") == 3
+        interpreted, compiled = both_paths(program)
+    assert compiled == interpreted
 
 
 def test_generated_code_contains_no_user_text() -> None:
