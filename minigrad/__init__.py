@@ -19,7 +19,8 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``codegen.py`` (the same passes compiled to straight-line Python for speed),
 ``evaluate.py`` and ``backward.py`` (the public entry points), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
-``parse.py`` and ``cli.py`` (the ``minigrad`` command).
+``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
+graphviz is not installed).
 """
 
 from minigrad.backward import backward, value_and_grad
