@@ -118,7 +118,7 @@ def test_without_dot_the_error_says_how_to_install(monkeypatch, tmp_path) -> Non
     with pytest.raises(DotNotFoundError, match=r"apt-get install graphviz.*to_dot\(\)"):
         drawing.pipe(format="svg")  # ...rendering does
     with pytest.raises(graphviz.ExecutableNotFound):  # still what graphviz users catch
-        drawing.render("never-written", format="png")
+        drawing.render(tmp_path / "never-rendered", format="png")
 
 
 # -- networkx ------------------------------------------------------------------------------
