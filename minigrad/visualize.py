@@ -21,6 +21,7 @@ numbers are small grey boxes.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import graphviz
@@ -205,16 +206,22 @@ class Drawing(graphviz.Source):  # type: ignore[misc]
     """
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _explain_missing_dot():
             return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise DotNotFoundError(error.args[0:1] or ["dot"]) from None
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _explain_missing_dot():
             return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise DotNotFoundError(error.args[0:1] or ["dot"]) from None
+
+
+@contextmanager
+def _explain_missing_dot() -> Iterator[None]:
+    # graphviz's own error says only that it failed to execute 'dot'; ours says how to
+    # install it.  It subclasses graphviz's, so existing handlers still catch it.
+    try:
+        yield
+    except graphviz.ExecutableNotFound:
+        raise DotNotFoundError(["dot"]) from None
 
 
 def draw_graph(

@@ -115,8 +115,9 @@ def test_without_dot_the_error_says_how_to_install(monkeypatch, tmp_path) -> Non
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot to be found
     *_, d = seed_example()
     drawing = draw_graph(d)  # building the drawing needs no dot...
-    with pytest.raises(DotNotFoundError, match=r"apt-get install graphviz.*to_dot\(\)"):
+    with pytest.raises(DotNotFoundError, match=r"apt-get install graphviz.*to_dot\(\)") as info:
         drawing.pipe(format="svg")  # ...rendering does
+    assert "running 'dot' failed" in str(info.value)  # not graphviz's message nested inside
     with pytest.raises(graphviz.ExecutableNotFound):  # still what graphviz users catch
         drawing.render(tmp_path / "never-rendered", format="png")
 
