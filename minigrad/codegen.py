@@ -205,10 +205,9 @@ def backward_source(
             continue
         writer.start_node()
         rule = OPS[node.op]
-        places = {"out": f"v[{i}]"}
+        places = {"out": f"v[{i}]"}  # values are read from the list: no locals here
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
-            places[name] = literal(operand) if not isinstance(operand, Node) else (
-                f"v[{graph.index[operand]}]")
+            places[name] = _place(graph, operand, local=set())
         gradient = held.get(i, f"g[{i}]")
         lines = []  # this node's statements, without indentation
         guarded = not rule.finite_partials

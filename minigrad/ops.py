@@ -14,10 +14,10 @@ Each rule is written once, as text, and used twice: turned into a plain function
 that ``codegen.py`` generates for speed.  One source for both is what lets the tests
 demand that the two paths agree to the last bit.
 
-The backward pass (``backward.py``) is the chain rule on top of this table: it multiplies
-each partial by the gradient arriving at the node and *adds* the product into the
-operand's gradient.  Adding -- never assigning -- is what makes ``x - x`` and ``x / x``
-come out right when the same node is used twice.
+The backward pass (``interpret.py``, and compiled in ``codegen.py``) is the chain rule
+on top of this table: it multiplies each partial by the gradient arriving at the node
+and *adds* the product into the operand's gradient.  Adding -- never assigning -- is
+what makes ``x - x`` and ``x / x`` come out right when the same node is used twice.
 
 To add an op, add one row here (and, if you want an operator or method for it, a line in
 ``nodes.py``); the tests walk this table and check every row against finite differences,

@@ -17,6 +17,7 @@ from html import escape
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
+from minigrad.visualize import ORDERED_OPS
 
 __all__ = ["SVG_MAX_NODES", "to_svg"]
 
@@ -88,7 +89,7 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None) -> str:
         'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
     ]
     for i, node in enumerate(graph.order):
-        ordered = isinstance(node, Operation) and node.op in ("sub", "div", "pow")
+        ordered = isinstance(node, Operation) and node.op in ORDERED_OPS
         for k, operand in enumerate(node.args):
             if not isinstance(operand, Node):
                 continue
