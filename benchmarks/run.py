@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 import workloads  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-from minigrad import codegen  # noqa: E402
+from minigrad import fastpath  # noqa: E402
 
 
 def have(module: str) -> bool:
@@ -66,7 +66,7 @@ def moons_minigrad(points: list, labels: list, params: list[float], steps: int) 
     inputs = dict(zip(leaves, params, strict=True))
     grads, first_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))
     interpreted = [timed(lambda: mg.backward(graph, loss, inputs=inputs))[1]
-                   for _ in range(codegen.INTERPRETED_CALLS - 1)]
+                   for _ in range(fastpath.INTERPRETED_CALLS - 1)]
     _, compile_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))  # compiles
     step = median_seconds(lambda: mg.backward(graph, loss, inputs=inputs), steps)
     values = mg.evaluate(graph, inputs=inputs)

@@ -17,6 +17,7 @@ Where things live: ``nodes.py`` (the node types and operators), ``ops.py`` (each
 value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``interpret.py`` (the forward and backward passes as plain loops: the reference),
 ``codegen.py`` (the same passes compiled to straight-line Python for speed),
+``fastpath.py`` (when a graph is interpreted and when compiled),
 ``evaluate.py`` and ``backward.py`` (the public entry points), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when

@@ -11,8 +11,8 @@ accumulate into ``.grad`` and double the gradients on a second call).
 
 from __future__ import annotations
 
-from minigrad.codegen import backward_gradients, forward_values
 from minigrad.evaluate import Inputs, NodeValues, resolve_inputs
+from minigrad.fastpath import backward_gradients, forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Node
 

@@ -13,17 +13,15 @@ arithmetic.  For ``d = a**3/5 + relu(b**2)`` the generated forward pass reads::
         v5 = v[5] = v4 if v4 > 0.0 else 0.0          # node 5: relu
         v6 = v[6] = v2 + v5                          # node 6: add
 
-and the backward pass for output ``d`` (``g`` holds the gradients)::
+and the backward pass for output ``d`` (``g`` holds the gradients, ``g[6]`` is 1.0)::
 
     def backward_0(v, g):
         g2 = g[6]                                    # node 6: add
         g5 = g[6]
         g4 = 0.0 + g5 * (1.0 if v[4] > 0.0 else 0.0) # node 5: relu
-        grad = g4                                    # node 4: pow
-        g3 = 0.0
-        if grad:
-            g3 += grad * (pow_d_base(v[3], 2.0))
-        ...
+        g3 = 0.0 + g4 * (pow_d_base(v[3], 2.0))      # node 4: pow
+        g1 = 0.0 + g2 * (1.0 / 5.0)                  # node 2: div
+        g0 = 0.0 + g1 * (pow_d_base(v[0], 3.0))      # node 1: pow
         g[0] = g0
         ...
 
@@ -33,42 +31,28 @@ do the same float operations in the same order and agree to the last bit -- the 
 check this on random graphs.  :func:`show_code` prints the code; it contains no text from
 the user (no names, only node positions and number literals written by ``repr``).
 
-When a rule fails (``log(-1)``) or a value is not finite, the fast path does not try to
-explain: it re-runs the reference interpreter, which raises the same
-``EvaluationError`` naming the same node.  Errors are rare; clarity is not worth a
-slower fast path.
-
-Policy: generating and compiling the code costs about as much as 30 to 50 interpreted
-calls, and the compiled code then runs about 3 times faster than the interpreter.  So a
-graph's first :data:`INTERPRETED_CALLS` calls are interpreted -- a graph evaluated a few
-times, like a 10**6-node chain or a short sweep, never pays for compilation -- and from
-then on the compiled code runs (training loops, long sweeps).  Forward passes and each
-output's backward passes are counted separately.  Code is generated in chunks of
-:data:`CHUNK_SIZE` nodes, one function each, so compile time stays linear in graph size.
+This module only writes and compiles code; *when* to use it (a graph's first calls are
+interpreted) and what to do when compiled code meets an error (ask the interpreter,
+which names the node) is decided in ``fastpath.py``.  Code is generated and compiled in
+chunks of :data:`CHUNK_SIZE` nodes, one function each, so compile time and memory stay
+linear in the graph's size and bounded by one chunk's text at a time.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from minigrad.graph import Graph
-from minigrad.interpret import (
-    check_gradients_finite,
-    first_nonfinite_error,
-    interpret_backward,
-    interpret_forward,
-)
-from minigrad.nodes import Node, Operation, Scalar
-from minigrad.ops import OPERAND_NAMES, OPS, RULE_ERRORS, RULE_NAMESPACE
+from minigrad.nodes import Node, Operation
+from minigrad.ops import OPERAND_NAMES, OPS, RULE_NAMESPACE
 
-__all__ = ["CHUNK_SIZE", "backward_gradients", "forward_values", "show_code"]
+__all__ = ["CHUNK_SIZE", "CompiledPass", "compile_backward", "compile_forward", "show_code"]
 
 #: Nodes per generated function.  Larger chunks mean fewer write-backs of gradients
 #: that several chunks touch, smaller ones less work per compile; 3000 measured best.
 CHUNK_SIZE = 3000
-#: Calls of a graph that are interpreted before its code is generated.
-INTERPRETED_CALLS = 10
 
 _RULE_VARIABLE = re.compile(r"\b(a|b|out)\b")  # the names a rule text uses
 
@@ -83,50 +67,21 @@ def fill_in(rule: str, places: dict[str, str]) -> str:
 
 
 def literal(x: float) -> str:
-    """A number as source text: ``repr`` round-trips floats exactly; negatives bracketed."""
+    """A number as source text: ``repr`` round-trips floats exactly; negatives bracketed.
+
+    Only plain finite floats are written into code (``Operation`` converts every literal
+    to one): the ``repr`` of anything else -- a float subclass, ``nan`` -- could be
+    text that means something else, or nothing, when run.
+    """
+    if type(x) is not float or not math.isfinite(x):
+        raise TypeError(f"only finite floats are written into generated code, got {x!r:.40}")
     text = repr(x)
     return f"({text})" if text.startswith("-") else text
 
 
-class _ChunkWriter:
-    """Collects statements and cuts them into functions of at most CHUNK_SIZE nodes."""
-
-    def __init__(self, kind: str, parameters: str,
-                 end_chunk: Callable[[], None] = lambda: None) -> None:
-        self.kind, self.parameters, self.end_chunk = kind, parameters, end_chunk
-        self.chunks: list[list[str]] = []
-        self.nodes_in_chunk = CHUNK_SIZE  # start a new chunk on the first node
-
-    def start_node(self) -> bool:
-        """Count a node; True when it starts a new chunk (locals do not carry over).
-
-        Before a new chunk starts, ``end_chunk()`` may add closing lines to the old one.
-        """
-        if self.nodes_in_chunk == CHUNK_SIZE:
-            if self.chunks:
-                self.end_chunk()
-            self.chunks.append([])
-            self.nodes_in_chunk = 0
-        self.nodes_in_chunk += 1
-        return self.nodes_in_chunk == 1
-
-    def finish(self) -> None:
-        if self.chunks:
-            self.end_chunk()
-        else:
-            self.chunks.append(["    pass"])
-
-    def add(self, line: str) -> None:
-        self.chunks[-1].append(line)
-
-    def source(self) -> str:
-        functions = []
-        for number, body in enumerate(self.chunks):
-            functions.append(f"def {self.kind}_{number}({self.parameters}):\n" + "\n".join(body))
-        return "\n\n\n".join(functions) + "\n"
-
-    def function_names(self) -> list[str]:
-        return [f"{self.kind}_{number}" for number in range(len(self.chunks))]
+def _function(name: str, parameters: str, body: list[str]) -> str:
+    """``def name(parameters):`` and the body; ``pass`` if there is nothing to do."""
+    return f"def {name}({parameters}):\n" + ("\n".join(body) if body else "    pass")
 
 
 def _commenter(comments: bool) -> Callable[[str, str], str]:
@@ -137,41 +92,51 @@ def _commenter(comments: bool) -> Callable[[str, str], str]:
     return lambda line, note: line
 
 
-def forward_source(graph: Graph, comments: bool = False) -> tuple[str, list[str]]:
-    """Source of the forward pass: ``forward_k(v)`` fills ``v[i]`` for every operation."""
-    comment = _commenter(comments)
-    writer = _ChunkWriter("forward", "v")
-    local: set[int] = set()  # positions whose value is in a local variable in this chunk
-    for i, node in enumerate(graph.order):
-        if not isinstance(node, Operation):
-            continue  # leaves are already in v
-        if writer.start_node():
-            local = set()
-        places = {}
-        for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
-            places[name] = _place(graph, operand, local)
-        expression = fill_in(OPS[node.op].value_rule, places)
-        writer.add(comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
-        local.add(i)
-    writer.finish()
-    return writer.source(), writer.function_names()
-
-
 def _place(graph: Graph, operand: Node | float, local: set[int]) -> str:
+    """Where an operand's value lives: a local ``v3``, the list ``v[3]``, or a literal."""
     if not isinstance(operand, Node):
         return literal(operand)
     j = graph.index[operand]
     return f"v{j}" if j in local else f"v[{j}]"
 
 
-def backward_source(
+def forward_chunks(graph: Graph, comments: bool = False) -> Iterator[tuple[str, str]]:
+    """The forward pass as source, one function ``forward_k(v)`` of at most
+    :data:`CHUNK_SIZE` nodes at a time, as (name, source) pairs.
+
+    Each function fills ``v[i]`` for its operations.  Chunks are yielded one by one so
+    that each can be compiled and its text dropped before the next is written: the
+    text and syntax tree of a whole million-node graph at once would take gigabytes.
+    """
+    comment = _commenter(comments)
+    body: list[str] = []
+    local: set[int] = set()  # positions whose value is in a local variable in this chunk
+    number = 0
+    for i, node in enumerate(graph.order):
+        if not isinstance(node, Operation):
+            continue  # leaves are already in v
+        if len(body) == CHUNK_SIZE:  # one line per node
+            yield f"forward_{number}", _function(f"forward_{number}", "v", body)
+            body, local, number = [], set(), number + 1
+        places = {
+            name: _place(graph, operand, local)
+            for name, operand in zip(OPERAND_NAMES, node.args, strict=False)
+        }
+        expression = fill_in(OPS[node.op].value_rule, places)
+        body.append(comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
+        local.add(i)
+    yield f"forward_{number}", _function(f"forward_{number}", "v", body)
+
+
+def backward_chunks(
     graph: Graph, output: int, comments: bool = False
-) -> tuple[str, list[str]]:
-    """Source of the backward pass for the output at position ``output``.
+) -> Iterator[tuple[str, str]]:
+    """The backward pass for the output at position ``output``, as source, one function
+    ``backward_k(v, g)`` of at most :data:`CHUNK_SIZE` nodes at a time.
 
     Mirrors :func:`~minigrad.interpret.interpret_backward`: positions from the output
-    down, operands left to right, the same products added in the same order.  It
-    differs in form only, never in the floats:
+    down, only nodes on a path to the output, operands left to right, the same products
+    added in the same order.  It differs in form only, never in the floats:
 
     * Within a chunk a gradient lives in a local variable ``g<j>`` (much cheaper than
       ``g[j]``) and is written back to the list at the chunk's end.  It starts as
@@ -183,73 +148,68 @@ def backward_source(
       (a partial of 1.0, as for both operands of ``+``), ``0.0 +`` it is exactly it, and
       no code is needed at all: the operand's gradient *is* that local until something
       else is added (an alias).  Sums, the commonest op, pass gradients on for free.
-    * The interpreter skips nodes whose gradient is zero; here only ops whose partials
-      can be infinite test for it (``if grad:``).  For the others a zero gradient adds
-      exactly +-0.0 to a gradient that is never -0.0, which changes nothing, so the
-      test would cost time for the same bits.
+    * Nodes whose operands are all literals (``sqrt(2.0)``) have nobody to pass a
+      gradient to and get no code.
+    * The interpreter checks each partial is finite; here an infinite partial makes a
+      gradient inf or NaN, the caller sees it in the finished list and re-runs the
+      interpreter to raise its error.
     """
     comment = _commenter(comments)
+    index = graph.index
+    reaches = [False] * (output + 1)  # on a path to the output (as in the interpreter)
+    reaches[output] = True
     in_list: set[int] = {output}  # gradients with contributions in g[...] (the caller's 1.0)
     held: dict[int, str] = {}  # gradients held in this chunk: position -> the local holding it
+    body: list[str] = []
+    nodes_in_chunk = number = 0
 
     def write_back() -> None:  # at the end of each chunk
-        for j in sorted(held):
-            writer.add(f"    g[{j}] = {held[j]}")
+        body.extend(f"    g[{j}] = {held[j]}" for j in sorted(held))
         in_list.update(held)
         held.clear()
 
-    writer = _ChunkWriter("backward", "v, g", end_chunk=write_back)
     for i in range(output, -1, -1):
         node = graph.order[i]
-        if not isinstance(node, Operation):
+        if not reaches[i] or not isinstance(node, Operation):
             continue
-        writer.start_node()
+        if not any(isinstance(operand, Node) for operand in node.args):
+            continue  # only literals below: no gradient to pass on
+        if nodes_in_chunk == CHUNK_SIZE:
+            write_back()
+            yield f"backward_{number}", _function(f"backward_{number}", "v, g", body)
+            body, nodes_in_chunk, number = [], 0, number + 1
+        nodes_in_chunk += 1
         rule = OPS[node.op]
         places = {"out": f"v[{i}]"}  # values are read from the list: no locals here
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = _place(graph, operand, local=set())
         gradient = held.get(i, f"g[{i}]")
-        lines = []  # this node's statements, without indentation
-        guarded = not rule.finite_partials
-        if guarded:
-            lines.append(f"grad = {gradient}")
-            # A local first assigned inside `if grad:` must exist when the block is skipped.
-            for operand in node.args:
-                if isinstance(operand, Node) and held.get(graph.index[operand]) != (
-                        own := f"g{graph.index[operand]}"):
-                    j = graph.index[operand]
-                    start = held.get(j, f"g[{j}]" if j in in_list else "0.0")
-                    lines.append(f"{own} = {start}")
-                    held[j] = own
-            lines.append("if grad:")
-            gradient = "grad"
-        body_starts = len(lines)
+        note = f"node {i}: {node.op}"
         for argnum, operand in enumerate(node.args):
             if not isinstance(operand, Node):
-                continue
-            j = graph.index[operand]
+                continue  # a literal has no gradient
+            j = index[operand]
+            reaches[j] = True
             own = f"g{j}"
             sign, term = _contribution(gradient, rule.partial_rules[argnum], places)
             if held.get(j) == own:
-                lines.append(f"{own} {sign}= {term}")
+                line = f"{own} {sign}= {term}"
             elif j in held:  # an alias: now something is added, so it needs its own local
-                lines.append(f"{own} = {held[j]} {sign} {term}")
+                line = f"{own} = {held[j]} {sign} {term}"
             elif j in in_list:  # the first contribution in this chunk, not the first ever
-                lines.append(f"{own} = g[{j}] {sign} {term}")
-            elif sign == "+" and term == gradient and gradient != "grad":
+                line = f"{own} = g[{j}] {sign} {term}"
+            elif sign == "+" and term == gradient:
                 if "[" not in gradient:  # 0.0 + a gradient held in a local: that local
                     held[j] = gradient
                     continue
-                lines.append(f"{own} = {gradient}")  # 0.0 + g[i] is g[i]
+                line = f"{own} = {gradient}"  # 0.0 + g[i] is g[i]
             else:  # the first contribution ever
-                lines.append(f"{own} = 0.0 {sign} {term}")
+                line = f"{own} = 0.0 {sign} {term}"
             held[j] = own
-        for number, line in enumerate(lines):
-            nested = guarded and number >= body_starts
-            code = ("        " if nested else "    ") + line
-            writer.add(comment(code, f"node {i}: {node.op}") if number == 0 else code)
-    writer.finish()
-    return writer.source(), writer.function_names()
+            body.append(comment(f"    {line}", note) if note else f"    {line}")
+            note = ""  # the node's first line carries its comment
+    write_back()
+    yield f"backward_{number}", _function(f"backward_{number}", "v, g", body)
 
 
 def _contribution(gradient: str, partial_rule: str, places: dict[str, str]) -> tuple[str, str]:
@@ -265,90 +225,51 @@ def _contribution(gradient: str, partial_rule: str, places: dict[str, str]) -> t
     return "+", f"{gradient} * ({fill_in(partial_rule, places)})"
 
 
-def _compile(source: str, names: list[str], label: str) -> Callable[..., None]:
-    namespace: dict[str, object] = dict(RULE_NAMESPACE)
-    exec(compile(source, f"<minigrad {label}>", "exec"), namespace)  # our generated code
-    functions = [namespace[name] for name in names]
+class CompiledPass:
+    """A compiled forward or backward pass: call it with the lists it fills in.
 
-    def run(*arrays: list[float]) -> None:
-        for function in functions:
-            function(*arrays)  # type: ignore[operator]
+    It runs its chunk functions one after another; each is compiled from its own source
+    text, which is then dropped (the text of a big graph is larger than its code).
+    """
 
-    return run
+    __slots__ = ("functions",)
 
+    def __init__(self, chunks: Iterator[tuple[str, str]], label: str) -> None:
+        namespace: dict[str, object] = dict(RULE_NAMESPACE)
+        functions = []
+        for name, source in chunks:
+            exec(compile(source, f"<minigrad {label}>", "exec"), namespace)  # our own code
+            functions.append(namespace.pop(name))
+        self.functions: tuple[Callable[..., None], ...] = tuple(functions)  # type: ignore[arg-type]
 
-def _compiled_forward(graph: Graph) -> Callable[..., None]:
-    forward = graph._cache.get("forward")
-    if forward is None:
-        source, names = forward_source(graph)
-        forward = graph._cache["forward"] = _compile(source, names, "forward")
-    return forward  # type: ignore[return-value]
-
-
-def _compiled_backward(graph: Graph, output: int) -> Callable[..., None]:
-    key = f"backward {output}"
-    backward = graph._cache.get(key)
-    if backward is None:
-        source, names = backward_source(graph, output)
-        backward = graph._cache[key] = _compile(source, names, key)
-    return backward  # type: ignore[return-value]
+    def __call__(self, *lists: list[float]) -> None:
+        for function in self.functions:
+            function(*lists)
 
 
-def _use_compiled(graph: Graph, key: str) -> bool:
-    # Count the calls of this graph; interpret the first INTERPRETED_CALLS of them.
-    calls = graph._cache.get(key, 0)
-    assert isinstance(calls, int)
-    graph._cache[key] = calls + 1
-    return calls >= INTERPRETED_CALLS
+def compile_forward(graph: Graph) -> CompiledPass:
+    """The forward pass of ``graph`` compiled: ``run(v)`` fills in every operation's value."""
+    return CompiledPass(forward_chunks(graph), "forward")
 
 
-def _leaf_values(graph: Graph) -> list[float]:
-    """The values list as it starts: leaf values in place, 0.0 for every operation."""
-    initial = graph._cache.get("initial")
-    if initial is None:
-        initial = graph._cache["initial"] = [
-            node.value if isinstance(node, Scalar) else 0.0 for node in graph.order
-        ]
-    assert isinstance(initial, list)
-    return initial
+def compile_backward(graph: Graph, output: int) -> CompiledPass:
+    """The backward pass of the output at position ``output`` compiled: ``run(v, g)``
+    adds every gradient into ``g``, which must hold 1.0 at ``output`` and 0.0 elsewhere."""
+    return CompiledPass(backward_chunks(graph, output), f"backward {output}")
 
 
-def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
-    """The value of every node: interpreted for a graph's first calls, then compiled."""
-    if not _use_compiled(graph, "forward calls"):
-        return interpret_forward(graph, overrides)
-    values = _leaf_values(graph).copy()
-    for position, value in overrides.items():
-        values[position] = value
-    try:
-        _compiled_forward(graph)(values)
-    except RULE_ERRORS:
-        interpret_forward(graph, overrides)  # raises the error that names the node
-        raise  # pragma: no cover - the interpreter always raises here
-    error = first_nonfinite_error(graph, values)
-    if error is not None:
-        raise error
-    return values
-
-
-def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
-    """d output / d node for every node: interpreted for the first calls, then compiled."""
-    if not _use_compiled(graph, f"backward calls {output}"):
-        return interpret_backward(graph, values, output)
-    grads = [0.0] * len(graph.order)
-    grads[output] = 1.0
-    try:
-        _compiled_backward(graph, output)(values, grads)
-    except RULE_ERRORS:
-        interpret_backward(graph, values, output)  # raises the error that names the node
-        raise  # pragma: no cover - the interpreter always raises here
-    check_gradients_finite(graph, grads)
-    return grads
+def _source(chunks: Iterator[tuple[str, str]]) -> str:
+    return "\n\n\n".join(source for _, source in chunks) + "\n"
 
 
 def show_code(graph: Graph, output: Node | None = None) -> str:
     """The Python code MiniGrad runs for ``graph``: its forward pass, and the backward
     pass of ``output`` if given.  For reading and stepping through; runs nothing.
+
+    Each statement is commented with its node's position in ``graph.order`` (the same
+    numbers as ``to_dot``'s ids) and op.  ``v`` holds values and ``g`` gradients, both
+    indexed by position; the caller puts the leaves' values into ``v`` and 1.0 into
+    ``g[output]`` (d output / d output) before the backward pass starts.
 
     Examples
     --------
@@ -369,10 +290,12 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
         g[1] = g1
     <BLANKLINE>
     """
-    parts = [forward_source(graph, comments=True)[0]]
+    if not isinstance(graph, Graph):
+        raise TypeError(f"show_code needs a Graph, got {type(graph).__name__}; try Graph(node)")
+    parts = [_source(forward_chunks(graph, comments=True))]
     if output is not None:
         if output not in graph.index:
             raise ValueError(f"{output!r} is not a node of this graph")
-        parts.append(backward_source(graph, graph.index[output], comments=True)[0])
+        parts.append(_source(backward_chunks(graph, graph.index[output], comments=True)))
     return "\n\n".join(parts)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from minigrad.codegen import forward_values
+from minigrad.fastpath import forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
 

@@ -11,16 +11,28 @@ in ``graph.order`` (``graph.index``): the simplest and the fastest mapping.
 
 **Backward** (:func:`interpret_backward`).  Reverse-mode differentiation is the chain
 rule applied from the output back to the leaves.  Write ``g[n]`` for d output / d n,
-the *gradient* (or cotangent) of node ``n``.  Then ``g[output] = 1``, and for every
-operand ``a`` of a node ``n``::
+the *gradient* of node ``n``.  Then ``g[output] = 1``, and for every operand ``a`` of a
+node ``n``::
 
     g[a] += g[n] * d n / d a        # the partial comes from the op's row in ops.py
 
 Walking the topological order *backwards* guarantees that when we reach ``n``, every
 node that uses ``n`` has already added its share into ``g[n]``, so ``g[n]`` is
 complete.  The ``+=`` matters: a node used twice (``x - x``, ``x / x``, ``x * x``)
-receives one contribution per use.  The old MiniGrad assigned instead of adding and got
-``d(x - x)/dx = -2``.
+receives one contribution per use.  The old MiniGrad stored each operand's partial by
+assignment, so in ``x - x`` the second operand's -1 overwrote the first's +1 and it
+reported ``d(x - x)/dx = -2`` (and -2/3 for ``x / x``).
+
+**Infinite slopes.**  A zero gradient times a finite partial passes back nothing, but
+zero times an *infinite* partial has no value: for ``s = sqrt(x); y = s * s`` at
+x = 0, dy/ds = 2s = 0 and ds/dx = inf, so dy/dx is 0 * inf.  (PyTorch and JAX return
+NaN there; skipping the zero would silently give 0.)  So no gradient is skipped for
+being zero: every partial on a path to the output is computed, and an infinite or
+undefined one raises :class:`EvaluationError` naming its node.  MiniGrad returns
+d output / d node for *every* node, so this holds even when a later zero slope would
+cancel the infinity for the leaves: for ``sqrt(relu(x))`` at x = -1 the gradient with
+respect to ``relu(x)`` is infinite and MiniGrad raises, where PyTorch and JAX report 0
+for ``x`` (their relu selects the incoming gradient instead of multiplying it).
 
 Neither writes anything anywhere but into the fresh lists it returns.
 """
@@ -102,20 +114,24 @@ def interpret_backward(graph: Graph, values: list[float], output: int) -> list[f
     """d output / d node for every node, in ``graph.order``: the reference interpreter.
 
     ``values`` are the forward values (from :func:`interpret_forward`), ``output`` the
-    position of the output node.  Nodes after the output in the order cannot influence
-    it and keep gradient 0.0, as do leaves that do not reach it.
+    position of the output node.  Only nodes on a path to the output pass gradients
+    back; the others -- nodes after it in the order, other outputs' nodes, leaves that
+    do not reach it -- keep gradient 0.0 and their partials are never computed.
     """
     order, index = graph.order, graph.index
     grads = [0.0] * len(order)
     grads[output] = 1.0
+    # reaches[i]: does node i lie on a path to the output?  Walking backwards from the
+    # output, a node is marked by the first user of it that is marked itself.
+    reaches = [False] * len(order)
+    reaches[output] = True
     for position in range(output, -1, -1):
-        gradient = grads[position]
         node = order[position]
-        # A zero gradient has nothing to pass back.  Skipping it saves work (dead relu
-        # units) and avoids 0 * inf where a partial is infinite in a branch that does
-        # not matter.  Leaves have no operands to pass to.
-        if gradient == 0.0 or not isinstance(node, Operation):
-            continue
+        if not reaches[position] or not isinstance(node, Operation):
+            continue  # no path to the output, or a leaf: nothing to pass back
+        gradient = grads[position]
+        # No shortcut for gradient == 0.0: the partial is computed all the same, since
+        # 0 * partial is only 0 when the partial is finite (see the module docstring).
         rule = OPS[node.op]
         operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
         out = values[position]
@@ -126,7 +142,11 @@ def interpret_backward(graph: Graph, values: list[float], output: int) -> list[f
                 partial = rule.partials[argnum](*operands, out)
             except RULE_ERRORS as cause:
                 raise gradient_error(node, rule, tuple(operands), argnum, cause) from None
-            grads[index[operand]] += gradient * partial
+            if not math.isfinite(partial):  # e.g. 1 / b for a tiny b: inf, no exception
+                raise gradient_error(node, rule, tuple(operands), argnum, None)
+            j = index[operand]
+            reaches[j] = True
+            grads[j] += gradient * partial
     check_gradients_finite(graph, grads)
     return grads
 

@@ -6,7 +6,7 @@ expression in the operands ``a`` (and ``b``) and the output ``out``,
 * the **value rule**: how to compute ``out`` from the operands, e.g. ``a * b``;
 * one **derivative rule** per operand: the local derivative d out / d a (d out / d b),
   e.g. ``b`` and ``a`` for ``a * b``.  Many derivatives are cheapest in terms of the
-  output: ``exp' = out``, ``tanh' = 1 - out * out``.
+  output: ``exp' = out``, ``sqrt' = 0.5 / out``.
 
 Each rule is written once, as text, and used twice: turned into a plain function here
 (``op.value(a, b)``, ``op.partials[k](a, b, out)``), which the reference interpreters in
@@ -54,10 +54,6 @@ class Op:
     value_rule : the value as an expression in ``a`` (and ``b``), e.g. ``"a * b"``.
     partial_rules : per operand, d out / d operand as an expression in ``a``, ``b``, ``out``.
     domain : what the op needs of its operands, quoted in domain-error messages.
-    finite_partials : True when every partial is finite wherever the value is.  Then a
-        zero gradient passes back exactly nothing (0 * partial adds +-0.0), so the
-        compiled backward pass need not test for it; ops whose slope can be infinite
-        or undefined (1/b near b = 0, sqrt at 0) keep the test.
     value : ``value(*operands) -> out``, made from ``value_rule``.
     partials : per operand, ``partial(*operands, out)``, made from ``partial_rules``.
     """
@@ -68,7 +64,6 @@ class Op:
     value_rule: str
     partial_rules: tuple[str, ...]
     domain: str = "operands whose result is a finite float"
-    finite_partials: bool = True
     value: Callable[..., float] = attrs.field(init=False, repr=False)
     partials: tuple[Callable[..., float], ...] = attrs.field(init=False, repr=False)
 
@@ -120,6 +115,24 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+def _tanh_slope(x: float) -> float:
+    # d/dx tanh(x) = 1 - tanh(x)**2.  Computed that way it loses its digits as tanh(x)
+    # rounds towards 1: wrong in the 8th digit at x = 10 and exactly 0 from x = 20, where
+    # the true slope is 1.7e-17.  The same slope is 1 / cosh(x)**2
+    # = 4 e^(-2|x|) / (1 + e^(-2|x|))**2, accurate everywhere, and exp of a number <= 0
+    # cannot overflow.
+    e = math.exp(-2.0 * abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def _sigmoid_slope(x: float) -> float:
+    # d/dx sigmoid(x) = s * (1 - s) with s = sigmoid(x) rounds to 0 once s rounds to 1
+    # (x >= 37), where the true slope is ~1e-16.  The same slope is
+    # e^(-|x|) / (1 + e^(-|x|))**2 (sigmoid' is even), accurate and overflow-free.
+    e = math.exp(-abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
 def _sign(x: float) -> float:
     # The derivative of abs: +1 or -1, and 0 at the kink (as PyTorch does).
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
@@ -132,7 +145,8 @@ def _sign(x: float) -> float:
 RULE_NAMESPACE: dict[str, object] = {
     "pow": math.pow, "abs": abs, "tanh": math.tanh, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid,
-    "sign": _sign, "pow_d_base": _pow_d_base, "pow_d_exponent": _pow_d_exponent,
+    "tanh_slope": _tanh_slope, "sigmoid_slope": _sigmoid_slope, "sign": _sign,
+    "pow_d_base": _pow_d_base, "pow_d_exponent": _pow_d_exponent,
 }
 
 
@@ -156,29 +170,27 @@ _ROWS = [
     # a * b            d/da = b              d/db = a
     Op("mul", "*", True, "a * b", ("b", "a")),
     # a / b            d/da = 1/b            d/db = -a/b**2 = -out/b
-    Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor",
-       finite_partials=False),
+    Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor"),
     # a ** b           d/da = b * a**(b-1)   d/db = a**b * log(a)
     Op("pow", "**", True, "pow(a, b)", ("pow_d_base(a, b)", "pow_d_exponent(a, b, out)"),
-       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0",
-       finite_partials=False),
+       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0"),
     # -a               d/da = -1
     Op("neg", "-", False, "-a", ("-1.0",)),
     # |a|              d/da = sign(a), 0 at a = 0
     Op("abs", "abs", False, "abs(a)", ("sign(a)",)),
     # max(a, 0)        d/da = 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
     Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
-    # tanh(a)          d/da = 1 - tanh(a)**2
-    Op("tanh", "tanh", False, "tanh(a)", ("1.0 - out * out",)),
+    # tanh(a)          d/da = 1 - tanh(a)**2 = 1 / cosh(a)**2
+    Op("tanh", "tanh", False, "tanh(a)", ("tanh_slope(a)",)),
     # e**a             d/da = e**a
     Op("exp", "exp", False, "exp(a)", ("out",)),
     # log(a)           d/da = 1/a
-    Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0", finite_partials=False),
+    Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0"),
     # 1 / (1 + e**-a)  d/da = s * (1 - s) where s = sigmoid(a)
-    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("out * (1.0 - out)",)),
+    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("sigmoid_slope(a)",)),
     # sqrt(a)          d/da = 1 / (2 sqrt(a))   (infinite at a = 0)
     Op("sqrt", "sqrt", False, "sqrt(a)", ("0.5 / out",),
-       domain="a >= 0 (and a > 0 for its gradient)", finite_partials=False),
+       domain="a >= 0 (and a > 0 for its gradient)"),
     # sin(a)           d/da = cos(a)
     Op("sin", "sin", False, "sin(a)", ("cos(a)",)),
     # cos(a)           d/da = -sin(a)

@@ -17,6 +17,7 @@ from peers import APPLY, MINIGRAD_OPS
 from test_random_dags import Program, Ref, programs
 
 import minigrad.codegen as codegen
+import minigrad.fastpath as fastpath
 from minigrad import OPS, EvaluationError, Graph, Scalar, backward, evaluate, log, show_code
 from minigrad.interpret import interpret_backward, interpret_forward
 
@@ -47,13 +48,13 @@ def both_paths(program: Program) -> tuple[object, object]:
 
 
 def graph_values_compiled(graph: Graph) -> list[float]:
-    graph._cache["forward calls"] = codegen.INTERPRETED_CALLS  # skip the interpreted call
-    return codegen.forward_values(graph, {})
+    graph._cache["forward calls"] = fastpath.INTERPRETED_CALLS  # skip the interpreted call
+    return fastpath.forward_values(graph, {})
 
 
 def graph_grads_compiled(graph: Graph, values: list[float], output: int) -> list[float]:
-    graph._cache[f"backward calls {output}"] = codegen.INTERPRETED_CALLS
-    return codegen.backward_gradients(graph, values, output)
+    graph._cache[f"backward calls {output}"] = fastpath.INTERPRETED_CALLS
+    return fastpath.backward_gradients(graph, values, output)
 
 
 @contextlib.contextmanager
@@ -104,13 +105,13 @@ def test_second_call_runs_compiled_code() -> None:
     y = x * x + 1
     graph = Graph(y)
     assert "forward" not in graph._cache
-    interpreted = [evaluate(graph, inputs={"x": v})[y] for v in range(codegen.INTERPRETED_CALLS)]
+    interpreted = [evaluate(graph, inputs={"x": v})[y] for v in range(fastpath.INTERPRETED_CALLS)]
     assert "forward" not in graph._cache  # the first calls are interpreted
-    compiled = [evaluate(graph, inputs={"x": v})[y] for v in range(codegen.INTERPRETED_CALLS)]
+    compiled = [evaluate(graph, inputs={"x": v})[y] for v in range(fastpath.INTERPRETED_CALLS)]
     assert "forward" in graph._cache
-    assert compiled == interpreted == [v * v + 1.0 for v in range(codegen.INTERPRETED_CALLS)]
-    grads = [backward(graph, y, inputs={"x": v})[x] for v in range(2 * codegen.INTERPRETED_CALLS)]
-    assert grads == [2.0 * v for v in range(2 * codegen.INTERPRETED_CALLS)]
+    assert compiled == interpreted == [v * v + 1.0 for v in range(fastpath.INTERPRETED_CALLS)]
+    grads = [backward(graph, y, inputs={"x": v})[x] for v in range(2 * fastpath.INTERPRETED_CALLS)]
+    assert grads == [2.0 * v for v in range(2 * fastpath.INTERPRETED_CALLS)]
     assert f"backward {graph.index[y]}" in graph._cache
 
 
@@ -118,7 +119,7 @@ def test_errors_on_the_fast_path_are_the_interpreters() -> None:
     x = Scalar(2.0, name="x")
     y = log(x - 1) * 3
     graph = Graph(y)
-    for _ in range(codegen.INTERPRETED_CALLS):
+    for _ in range(fastpath.INTERPRETED_CALLS):
         evaluate(graph)
         backward(graph, y)  # compiled from now on
     with pytest.raises(EvaluationError, match=r"log\(-1.0\) is undefined.*At node: log\(x - 1\)"):

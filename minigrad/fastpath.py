@@ -1,0 +1,124 @@
+"""When MiniGrad interprets a graph and when it compiles it: the policy, in one place.
+
+Both ways compute the same numbers (``interpret.py`` is the reference, ``codegen.py``
+generates straight-line code from the same rules, and the tests demand the same bits).
+They differ in cost.  Generating and compiling a graph's code costs about as much as
+20 to 50 interpreted calls; the compiled code then runs 3 to 10 times faster.  So:
+
+* A graph's first :data:`INTERPRETED_CALLS` calls are interpreted: a graph evaluated a
+  few times -- a one-off million-node chain, a short sweep -- never pays for compiling.
+  From then on the compiled code runs (training loops, long sweeps).  Forward passes
+  and each output's backward passes are counted separately.
+* Each output of a Graph needs its own backward code.  At most
+  :data:`COMPILED_OUTPUTS` outputs of one graph get it; the rest stay interpreted, so
+  a graph with hundreds of outputs never holds hundreds of copies of its code.
+* When compiled code meets an error (``log(-1)``, a value or gradient that is not
+  finite) it does not try to explain: the interpreter runs the same call again and
+  raises the :class:`~minigrad.errors.EvaluationError` that names the node.  Errors
+  are rare; a slower fast path is not worth a second copy of the messages.
+
+What is kept lives in the graph's private ``_cache`` (counters and compiled passes);
+it never changes a result, and a pickled or copied Graph starts with it empty.
+"""
+
+from __future__ import annotations
+
+from minigrad.codegen import CompiledPass, compile_backward, compile_forward
+from minigrad.graph import Graph
+from minigrad.interpret import (
+    all_finite,
+    first_nonfinite_error,
+    interpret_backward,
+    interpret_forward,
+)
+from minigrad.nodes import Scalar
+from minigrad.ops import RULE_ERRORS
+
+__all__ = ["COMPILED_OUTPUTS", "INTERPRETED_CALLS", "backward_gradients", "forward_values"]
+
+#: Calls of a graph that are interpreted before its code is generated.
+INTERPRETED_CALLS = 10
+#: Outputs of one graph whose backward pass is compiled; others stay interpreted.
+COMPILED_OUTPUTS = 8
+
+
+def _count_call(graph: Graph, key: str) -> int:
+    """How many calls of this kind the graph had before this one (and count this one)."""
+    calls = graph._cache.get(key, 0)
+    assert isinstance(calls, int)
+    graph._cache[key] = calls + 1
+    return calls
+
+
+def _leaf_values(graph: Graph) -> list[float]:
+    """The values list as it starts: leaf values in place, 0.0 for every operation."""
+    initial = graph._cache.get("initial")
+    if initial is None:
+        initial = graph._cache["initial"] = [
+            node.value if isinstance(node, Scalar) else 0.0 for node in graph.order
+        ]
+    assert isinstance(initial, list)
+    return initial
+
+
+def _compiled_forward(graph: Graph) -> CompiledPass | None:
+    """The graph's compiled forward pass, or None while it is still interpreted."""
+    if _count_call(graph, "forward calls") < INTERPRETED_CALLS:
+        return None
+    forward = graph._cache.get("forward")
+    if forward is None:
+        forward = graph._cache["forward"] = compile_forward(graph)
+    assert isinstance(forward, CompiledPass)
+    return forward
+
+
+def _compiled_backward(graph: Graph, output: int) -> CompiledPass | None:
+    """The compiled backward pass of one output, or None while it is interpreted."""
+    if _count_call(graph, f"backward calls {output}") < INTERPRETED_CALLS:
+        return None
+    key = f"backward {output}"
+    backward = graph._cache.get(key)
+    if backward is None:
+        compiled_outputs = graph._cache.get("compiled outputs", 0)
+        assert isinstance(compiled_outputs, int)
+        if compiled_outputs >= COMPILED_OUTPUTS:
+            return None  # enough outputs hold code already: this one stays interpreted
+        backward = graph._cache[key] = compile_backward(graph, output)
+        graph._cache["compiled outputs"] = compiled_outputs + 1
+    assert isinstance(backward, CompiledPass)
+    return backward
+
+
+def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
+    """The value of every node: interpreted for a graph's first calls, then compiled."""
+    forward = _compiled_forward(graph)
+    if forward is None:
+        return interpret_forward(graph, overrides)
+    values = _leaf_values(graph).copy()
+    for position, value in overrides.items():
+        values[position] = value
+    try:
+        forward(values)
+    except RULE_ERRORS:
+        return interpret_forward(graph, overrides)  # raises the error that names the node
+    if not all_finite(values):
+        error = first_nonfinite_error(graph, values)
+        assert error is not None
+        raise error
+    return values
+
+
+def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
+    """d output / d node for every node: interpreted for the first calls, then compiled."""
+    backward = _compiled_backward(graph, output)
+    if backward is None:
+        return interpret_backward(graph, values, output)
+    grads = [0.0] * len(graph.order)
+    grads[output] = 1.0
+    try:
+        backward(values, grads)
+    except RULE_ERRORS:
+        return interpret_backward(graph, values, output)  # raises the error naming the node
+    if not all_finite(grads):  # an infinite partial, or an overflow: let the reference say
+        return interpret_backward(graph, values, output)
+    return grads
