@@ -18,10 +18,10 @@ and the backward pass for output ``d`` (``g`` holds the gradients, ``g[6]`` is 1
     def backward_0(v, g):
         g2 = g[6]                                    # node 6: add
         g5 = g[6]
-        g4 = 0.0 + g5 * (1.0 if v[4] > 0.0 else 0.0) # node 5: relu
-        g3 = 0.0 + g4 * (pow_d_base(v[3], 2.0))      # node 4: pow
+        g4 = 0.0 + g5 * (step(v[4]))                 # node 5: relu
+        g3 = 0.0 + g4 * (2.0 * pow(v[3], 2.0 - 1.0)) # node 4: pow
         g1 = 0.0 + g2 * (1.0 / 5.0)                  # node 2: div
-        g0 = 0.0 + g1 * (pow_d_base(v[0], 3.0))      # node 1: pow
+        g0 = 0.0 + g1 * (3.0 * pow(v[0], 3.0 - 1.0)) # node 1: pow
         g[0] = g0
         ...
 

@@ -8,20 +8,24 @@ expression in the operands ``a`` (and ``b``) and the output ``out``,
   e.g. ``b`` and ``a`` for ``a * b``.  Many derivatives are cheapest in terms of the
   output: ``exp' = out``, ``sqrt' = 0.5 / out``.
 
-Each rule is written once, as text, and used twice: turned into a plain function here
-(``op.value(a, b)``, ``op.partials[k](a, b, out)``), which the reference interpreters in
-``interpret.py`` call, and pasted with the operands filled in into the straight-line code
-that ``codegen.py`` generates for speed.  One source for both is what lets the tests
-demand that the two paths agree to the last bit.
+**One rule, several interpreters.**  A derivative rule is written in the language of
+the table itself: operands, float literals, ``+ - * /``, unary ``-`` and calls of the
+table's ops (``cos(a)``, ``pow(a, b - 1.0)``, ``step(a)``), never Python ``if``.  So
+each rule means the same thing to every interpreter that runs it:
 
-The backward pass (``interpret.py``, and compiled in ``codegen.py``) is the chain rule
-on top of this table: it multiplies each partial by the gradient arriving at the node
-and *adds* the product into the operand's gradient.  Adding -- never assigning -- is
-what makes ``x - x`` and ``x / x`` come out right when the same node is used twice.
+* the float interpreters (``interpret.py``) call it as a plain function of floats
+  (``op.partials[k](a, b, out)``), with each op name bound to that op's float value;
+* the code generator (``codegen.py``) pastes its text, operands filled in, into
+  straight-line code that runs with the same names -- so both paths do the same float
+  operations in the same order and agree to the last bit;
+* the transformations that build derivatives as graphs (``derivatives.py``) run it as
+  a small program of ops (``op.partial_programs[k]``, parsed from the same text), which
+  builds new nodes: the derivative of a graph is a graph.
 
-To add an op, add one row here (and, if you want an operator or method for it, a line in
-``nodes.py``); the tests walk this table and check every row against finite differences,
-PyTorch and JAX.
+A branch is an op: relu's slope is ``step(a)`` (1 for a > 0, else 0) and abs's is
+``sign(a)``; both have slope 0, so ``relu'' = 0``.  To add an op, add one row here with
+its rules in that language; the tests walk this table and check every row against finite
+differences, PyTorch and JAX, and check that the float functions and the programs agree.
 
 Domain errors
 -------------
@@ -29,17 +33,130 @@ A value rule may raise ``ZeroDivisionError``, ``ValueError`` (``math domain erro
 ``OverflowError``; a derivative rule likewise where the slope is infinite (``sqrt`` at
 0).  The interpreters turn these into :class:`~minigrad.errors.EvaluationError` naming
 the op, its operands and its node, using the op's ``domain`` text to say what was needed.
-At kinks we follow PyTorch: ``relu'(0) = 0`` and ``abs'(0) = 0``.
+At kinks we follow PyTorch: ``relu'(0) = 0`` and ``abs'(0) = 0``.  At a zero base, the
+slopes of ``a ** b`` are computed as written -- ``b * a**(b-1)`` and ``a**b * log(a)`` --
+so where they meet ``0 ** -1`` or ``log(0)`` they raise; PyTorch substitutes 0 there by
+convention (for ``x ** 0`` at 0, and along the exponent of ``0 ** b``).
 """
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable
 
 import attrs
 
-__all__ = ["OPS", "Op"]
+__all__ = ["OPS", "Op", "RuleProgram"]
+
+#: The names the rules use for the operands, in order.
+OPERAND_NAMES = ("a", "b")
+
+#: A reference inside a rule program: an operand or ``out`` by name, the result of an
+#: earlier equation by its index, or a float literal.
+Ref = str | int | float
+
+
+@attrs.frozen
+class RuleProgram:
+    """A derivative rule as a list of equations, each an op applied to earlier results.
+
+    ``b * pow(a, b - 1.0)`` becomes::
+
+        0: sub(b, 1.0)
+        1: pow(a, #0)
+        2: mul(b, #1)        result: #2
+
+    The shape of JAX's jaxprs, tiny.  :meth:`run` runs it with any way of applying an op:
+    on floats, or building nodes.
+    """
+
+    equations: tuple[tuple[str, tuple[Ref, ...]], ...]
+    result: Ref
+
+    def run(self, apply: Callable[[str, tuple[object, ...]], object],
+            variables: dict[str, object]) -> object:
+        """The rule's result: ``apply(op, args)`` for each equation in turn."""
+        results: list[object] = []
+
+        def read(ref: Ref) -> object:
+            if isinstance(ref, str):
+                return variables[ref]
+            if isinstance(ref, int):
+                return results[ref]
+            return ref  # a float literal
+
+        for op, refs in self.equations:
+            results.append(apply(op, tuple(read(ref) for ref in refs)))
+        return read(self.result)
+
+
+#: The Python syntax a derivative rule may use, and the op each piece means.
+_BINARY_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+
+def parse_rule(rule: str, known_ops: set[str]) -> RuleProgram:
+    """Parse a derivative rule's text into a :class:`RuleProgram`, or raise ValueError.
+
+    Only operands (a, b, out), float literals, ``+ - * / **``, unary minus and calls of
+    ops in ``known_ops`` are allowed: so every interpreter can run every rule.
+
+    >>> parse_rule("b * pow(a, b - 1.0)", {"pow"})
+    RuleProgram(equations=(('sub', ('b', 1.0)), ('pow', ('a', 0)), ('mul', ('b', 1))), result=2)
+    """
+    equations: list[tuple[str, tuple[Ref, ...]]] = []
+    # Post-order without recursion: (node, children done?) on a stack.
+    results: dict[int, Ref] = {}
+    root = ast.parse(rule, mode="eval").body
+    stack: list[tuple[ast.expr, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children = _rule_children(node, rule, known_ops)
+        if not done and children:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        results[id(node)] = _rule_ref(node, children, results, equations)
+    return RuleProgram(tuple(equations), results[id(root)])
+
+
+def _rule_children(node: ast.expr, rule: str, known_ops: set[str]) -> list[ast.expr]:
+    """The sub-expressions of one piece of a rule; ValueError for anything not allowed."""
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return [node.operand]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        if node.func.id not in known_ops:
+            raise ValueError(f"rule {rule!r} calls {node.func.id!r}, which is not an op")
+        return list(node.args)
+    if isinstance(node, ast.Name) and node.id in (*OPERAND_NAMES, "out"):
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return []
+    raise ValueError(f"rule {rule!r}: {ast.unparse(node)!r} is not allowed in a rule")
+
+
+def _rule_ref(node: ast.expr, children: list[ast.expr], results: dict[int, Ref],
+              equations: list[tuple[str, tuple[Ref, ...]]]) -> Ref:
+    """The reference for one piece of a rule, adding an equation if it is an op."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant):
+        assert isinstance(node.value, float)  # _rule_children let only floats through
+        return node.value
+    args = tuple(results[id(child)] for child in children)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(args[0], float):  # -1.0 is a literal, as Python itself folds it
+            return -args[0]
+        op = "neg"
+    elif isinstance(node, ast.BinOp):
+        op = _BINARY_OPS[type(node.op)]
+    else:
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        op = node.func.id
+    equations.append((op, args))
+    return len(equations) - 1
 
 
 @attrs.frozen
@@ -52,10 +169,12 @@ class Op:
     symbol : how the op is written: ``"*"`` for infix ops, ``"relu"`` for functions.
     infix : True for ``a + b``-style ops, False for ``f(a)``-style ones.
     value_rule : the value as an expression in ``a`` (and ``b``), e.g. ``"a * b"``.
-    partial_rules : per operand, d out / d operand as an expression in ``a``, ``b``, ``out``.
+    partial_rules : per operand, d out / d operand as an expression in ``a``, ``b``,
+        ``out`` in the rule language (see the module docstring).
     domain : what the op needs of its operands, quoted in domain-error messages.
     value : ``value(*operands) -> out``, made from ``value_rule``.
     partials : per operand, ``partial(*operands, out)``, made from ``partial_rules``.
+    partial_programs : per operand, the same rule as a :class:`RuleProgram`.
     """
 
     name: str
@@ -66,6 +185,7 @@ class Op:
     domain: str = "operands whose result is a finite float"
     value: Callable[..., float] = attrs.field(init=False, repr=False)
     partials: tuple[Callable[..., float], ...] = attrs.field(init=False, repr=False)
+    partial_programs: tuple[RuleProgram, ...] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # Turn the rule texts into functions (frozen class: set once, via object).
@@ -80,30 +200,9 @@ class Op:
         return len(self.partial_rules)
 
 
-#: The names the rules use for the operands, in order.
-OPERAND_NAMES = ("a", "b")
-
-
 # ---------------------------------------------------------------------------------------
-# Helpers for the rules that need more than one line.  Each is a plain pure function.
+# The float primitives the value rules call.  Each is a plain pure function.
 # ---------------------------------------------------------------------------------------
-
-
-def _pow_d_base(base: float, exponent: float) -> float:
-    # d/da a**b = b * a**(b-1).  PyTorch takes it as exactly 0 when b == 0 (the function
-    # is constant 1), even at a == 0 where a**(b-1) would be 0**-1.
-    if exponent == 0.0:
-        return 0.0
-    return exponent * math.pow(base, exponent - 1.0)
-
-
-def _pow_d_exponent(base: float, exponent: float, out: float) -> float:
-    # d/db a**b = a**b * log(a), defined for a > 0.  At a == 0 PyTorch uses 0 when b >= 0
-    # (the one-sided limit for b > 0); a < 0 has no real derivative along b, so log()
-    # raises and the backward pass reports it -- where PyTorch and JAX return NaN.
-    if base == 0.0 and exponent >= 0.0:
-        return 0.0
-    return out * math.log(base)
 
 
 def _sigmoid(x: float) -> float:
@@ -115,45 +214,27 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _tanh_slope(x: float) -> float:
-    # d/dx tanh(x) = 1 - tanh(x)**2.  Computed that way it loses its digits as tanh(x)
-    # rounds towards 1: wrong in the 8th digit at x = 10 and exactly 0 from x = 20, where
-    # the true slope is 1.7e-17.  The same slope is 1 / cosh(x)**2
-    # = 4 e^(-2|x|) / (1 + e^(-2|x|))**2, accurate everywhere, and exp of a number <= 0
-    # cannot overflow.
-    e = math.exp(-2.0 * abs(x))
-    return 4.0 * e / ((1.0 + e) * (1.0 + e))
-
-
-def _sigmoid_slope(x: float) -> float:
-    # d/dx sigmoid(x) = s * (1 - s) with s = sigmoid(x) rounds to 0 once s rounds to 1
-    # (x >= 37), where the true slope is ~1e-16.  The same slope is
-    # e^(-|x|) / (1 + e^(-|x|))**2 (sigmoid' is even), accurate and overflow-free.
-    e = math.exp(-abs(x))
-    return e / ((1.0 + e) * (1.0 + e))
-
-
 def _sign(x: float) -> float:
-    # The derivative of abs: +1 or -1, and 0 at the kink (as PyTorch does).
+    # +1 or -1, and 0 at 0: the slope of abs, with abs'(0) = 0 as PyTorch has it.
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
-#: Every name a rule may use besides a, b and out.  Note ``pow`` is math.pow, not the
-#: ** operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad returned
-#: one), while math.pow raises ValueError, which becomes an EvaluationError; and
-#: math.pow(0, -1) raises instead of returning inf.
+#: The names the rules call, bound to float functions.  Note ``pow`` is math.pow, not
+#: the ** operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad
+#: returned one), while math.pow raises ValueError, which becomes an EvaluationError;
+#: and math.pow(0, -1) raises instead of returning inf.  Ops whose value rule is not a
+#: call of one of these (relu, step) are added below, from their own value rule.
 RULE_NAMESPACE: dict[str, object] = {
     "pow": math.pow, "abs": abs, "tanh": math.tanh, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid,
-    "tanh_slope": _tanh_slope, "sigmoid_slope": _sigmoid_slope, "sign": _sign,
-    "pow_d_base": _pow_d_base, "pow_d_exponent": _pow_d_exponent,
+    "sign": _sign,
 }
 
 
 def rule_function(parameters: str, rule: str) -> Callable[..., float]:
     """``rule_function("a, b", "a * b")`` is ``lambda a, b: a * b``."""
     function: Callable[..., float] = eval(  # our own table's text, never user input
-        f"lambda {parameters}: {rule}", dict(RULE_NAMESPACE)
+        f"lambda {parameters}: {rule}", RULE_NAMESPACE
     )
     return function
 
@@ -172,22 +253,27 @@ _ROWS = [
     # a / b            d/da = 1/b            d/db = -a/b**2 = -out/b
     Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor"),
     # a ** b           d/da = b * a**(b-1)   d/db = a**b * log(a)
-    Op("pow", "**", True, "pow(a, b)", ("pow_d_base(a, b)", "pow_d_exponent(a, b, out)"),
-       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0"),
+    Op("pow", "**", True, "pow(a, b)", ("b * pow(a, b - 1.0)", "out * log(a)"),
+       domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0"
+              "; its gradient also needs log(base) along an exponent that is a node, and"
+              " base**(exponent - 1) along the base"),
     # -a               d/da = -1
     Op("neg", "-", False, "-a", ("-1.0",)),
     # |a|              d/da = sign(a), 0 at a = 0
     Op("abs", "abs", False, "abs(a)", ("sign(a)",)),
-    # max(a, 0)        d/da = 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
-    Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
-    # tanh(a)          d/da = 1 - tanh(a)**2 = 1 / cosh(a)**2
-    Op("tanh", "tanh", False, "tanh(a)", ("tanh_slope(a)",)),
+    # max(a, 0)        d/da = step(a): 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
+    Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("step(a)",)),
+    # tanh(a)          d/da = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a)
+    #   (1 - out*out loses every digit once tanh(a) rounds to 1, from |a| ~ 19 on; the
+    #   sigmoid form keeps them: sigmoid(-2a) is computed directly, not as 1 - sigmoid.)
+    Op("tanh", "tanh", False, "tanh(a)", ("4.0 * sigmoid(2.0 * a) * sigmoid(-2.0 * a)",)),
     # e**a             d/da = e**a
     Op("exp", "exp", False, "exp(a)", ("out",)),
     # log(a)           d/da = 1/a
     Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0"),
-    # 1 / (1 + e**-a)  d/da = s * (1 - s) where s = sigmoid(a)
-    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("sigmoid_slope(a)",)),
+    # 1 / (1 + e**-a)  d/da = s * (1 - s) = s * sigmoid(-a) where s = sigmoid(a)
+    #   (1 - s rounds to 0 for a >= 37, where the slope is still ~1e-16)
+    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("out * sigmoid(-a)",)),
     # sqrt(a)          d/da = 1 / (2 sqrt(a))   (infinite at a = 0)
     Op("sqrt", "sqrt", False, "sqrt(a)", ("0.5 / out",),
        domain="a >= 0 (and a > 0 for its gradient)"),
@@ -195,10 +281,24 @@ _ROWS = [
     Op("sin", "sin", False, "sin(a)", ("cos(a)",)),
     # cos(a)           d/da = -sin(a)
     Op("cos", "cos", False, "cos(a)", ("-sin(a)",)),
+    # step(a)          d/da = 0      (the Heaviside step: 1 if a > 0 else 0; relu's slope)
+    Op("step", "step", False, "1.0 if a > 0.0 else 0.0", ("0.0",)),
+    # sign(a)          d/da = 0      (+1, -1, or 0 at 0; abs's slope)
+    Op("sign", "sign", False, "sign(a)", ("0.0",)),
 ]
 
 #: Every op by name: ``OPS["mul"].value(2.0, 3.0) == 6.0``.
 OPS: dict[str, Op] = {op.name: op for op in _ROWS}
+
+# The ops whose value rule is not a call of a primitive become callable by name too, so
+# that a derivative rule may call any op (relu's slope calls step).
+for _op in _ROWS:
+    RULE_NAMESPACE.setdefault(_op.name, _op.value)
+for _op in _ROWS:
+    object.__setattr__(
+        _op, "partial_programs",
+        tuple(parse_rule(rule, set(OPS)) for rule in _op.partial_rules),
+    )
 
 #: The errors a rule may raise for operands outside its domain.
 RULE_ERRORS = (ArithmeticError, ValueError)

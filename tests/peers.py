@@ -34,6 +34,8 @@ def import_peer(name: str) -> Any:
 MINIGRAD_OPS = types.SimpleNamespace(
     relu=minigrad.relu, tanh=minigrad.tanh, exp=minigrad.exp, log=minigrad.log,
     sigmoid=minigrad.sigmoid, sqrt=minigrad.sqrt, sin=minigrad.sin, cos=minigrad.cos, abs=abs,
+    step=lambda a: minigrad.Operation("step", (a,)),
+    sign=lambda a: minigrad.Operation("sign", (a,)),
 )
 
 Fn = Callable[..., Any]
@@ -56,6 +58,8 @@ APPLY: dict[str, Fn] = {
     "sqrt": lambda o, a: o.sqrt(a),
     "sin": lambda o, a: o.sin(a),
     "cos": lambda o, a: o.cos(a),
+    "step": lambda o, a: o.step(a),
+    "sign": lambda o, a: o.sign(a),
 }
 
 
@@ -71,6 +75,8 @@ def torch_ops(torch: Any) -> types.SimpleNamespace:
     return types.SimpleNamespace(
         relu=torch.relu, tanh=torch.tanh, exp=torch.exp, log=torch.log,
         sigmoid=torch.sigmoid, sqrt=torch.sqrt, sin=torch.sin, cos=torch.cos, abs=torch.abs,
+        # step(a) = 1 if a > 0 else 0, with slope 0: sign's slope is 0 in PyTorch too.
+        step=lambda a: torch.sign(torch.relu(a)), sign=torch.sign,
     )
 
 
@@ -87,6 +93,7 @@ def jax_ops(jax: Any) -> types.SimpleNamespace:
     return types.SimpleNamespace(
         relu=jax.nn.relu, tanh=jnp.tanh, exp=jnp.exp, log=jnp.log,
         sigmoid=jax.nn.sigmoid, sqrt=jnp.sqrt, sin=jnp.sin, cos=jnp.cos, abs=jnp.abs,
+        step=lambda a: jnp.sign(jax.nn.relu(a)), sign=jnp.sign,
     )
 
 

@@ -7,6 +7,7 @@ domain here, so a new op cannot go untested.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -20,6 +21,7 @@ from peers import (
 )
 
 from minigrad import OPS
+from minigrad.ops import parse_rule
 
 BINARY = [-3.0, -1.5, -0.5, 0.25, 1.0, 2.5]
 POSITIVE = [0.1, 0.5, 1.0, 2.0, 7.5]
@@ -43,6 +45,8 @@ DOMAINS: dict[str, list[tuple[float, ...]]] = {
     "sqrt": [(a,) for a in POSITIVE],
     "sin": [(a,) for a in EVERYWHERE],
     "cos": [(a,) for a in EVERYWHERE],
+    "step": [(a,) for a in EVERYWHERE],
+    "sign": [(a,) for a in EVERYWHERE],
 }
 CASES = {name: (APPLY[name], points) for name, points in DOMAINS.items()}
 
@@ -82,9 +86,59 @@ def test_integer_power_of_negative_base() -> None:
     assert torch_value_and_grad(lambda o, a: a**3, (-2.0,)) == (value, grads)
 
 
-def test_power_at_zero_base_follows_pytorch() -> None:
-    # d/db 0**b = 0 for b > 0 (PyTorch's convention), and d/da a**0 = 0 even at a = 0.
+def test_power_at_zero_base_is_computed_as_written() -> None:
+    # The slopes of a**b are b * a**(b-1) and a**b * log(a), in every interpreter alike
+    # (ops.py).  At a = 0 they meet log(0) or 0 * 0**-1 and raise, where PyTorch
+    # substitutes 0 by convention; elsewhere at a = 0 they are plain numbers.
+    import minigrad
+
     fn = lambda o, a, b: a**b
-    assert minigrad_value_and_grad(fn, (0.0, 2.0)) == torch_value_and_grad(fn, (0.0, 2.0))
-    zero_exponent = lambda o, a: a**0.0
-    assert minigrad_value_and_grad(zero_exponent, (0.0,)) == (1.0, [0.0])
+    with pytest.raises(minigrad.EvaluationError, match=r"with respect to operand 1.*log"):
+        minigrad_value_and_grad(fn, (0.0, 2.0))
+    assert torch_value_and_grad(fn, (0.0, 2.0)) == (0.0, [0.0, 0.0])
+    assert minigrad_value_and_grad(lambda o, a: a**2.0, (0.0,)) == (0.0, [0.0])
+    assert minigrad_value_and_grad(lambda o, a: a**1.0, (0.0,)) == (0.0, [1.0])
+    with pytest.raises(minigrad.EvaluationError, match=r"0.0 \*\* 0.0 with respect to operand 0"):
+        minigrad_value_and_grad(lambda o, a: a**0.0, (0.0,))
+
+
+SAMPLE_POINTS = [-2.5, -1.0, -0.25, 0.0, 0.5, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_rule_programs_compute_the_float_rules_bit_for_bit(name: str) -> None:
+    # Each derivative rule runs two ways: as a float function (interpreters, codegen)
+    # and as a program of ops (derivative graphs).  Same text, same floats, same errors.
+    op = OPS[name]
+
+    def apply(op_name: str, args: tuple[object, ...]) -> float:
+        return OPS[op_name].value(*args)
+
+    for point in itertools.product(SAMPLE_POINTS, repeat=op.arity):
+        try:
+            out = op.value(*point)
+        except (ArithmeticError, ValueError):
+            continue
+        variables = dict(zip(("a", "b"), point, strict=False)) | {"out": out}
+        for function, program in zip(op.partials, op.partial_programs, strict=True):
+            try:
+                expected: object = function(*point, out)
+            except (ArithmeticError, ValueError) as error:
+                expected = type(error)
+            try:
+                got: object = program.run(apply, variables)
+            except (ArithmeticError, ValueError) as error:
+                got = type(error)
+            if isinstance(expected, float) and isinstance(got, float):
+                assert expected.hex() == got.hex(), (name, point)
+            else:
+                assert expected == got, (name, point)
+
+
+def test_rules_may_only_call_ops() -> None:
+    with pytest.raises(ValueError, match="'hypot', which is not an op"):
+        parse_rule("hypot(a, b)", set(OPS))
+    with pytest.raises(ValueError, match="not allowed"):
+        parse_rule("a if a > 0.0 else 0.0", set(OPS))
+    with pytest.raises(ValueError, match="not allowed"):
+        parse_rule("2 * a", set(OPS))  # literals are floats, as the float path computes

@@ -4,7 +4,7 @@ A random *program* is a list of steps ``(op, operands)``, each operand a referen
 earlier value (an input or a step, so values get shared) or a float literal.  While
 drawing it we compute every value in plain floats and only keep ops whose operands are
 comfortably inside their domain (log and sqrt of at least 0.05, divisors and bases away
-from 0, no result above 1e4, relu and abs away from their kinks); elsewhere the step
+from 0, no result above 1e4, relu, abs, step and sign away from their kinks); elsewhere the step
 falls back to tanh, which is defined everywhere.  The same program is then run in
 MiniGrad, PyTorch (float64) and JAX (x64).
 """
@@ -59,7 +59,7 @@ def comfortably_defined(op: str, operands: list[float]) -> bool:
         return False
     if op == "pow" and not (0.05 < a < 20 and abs(b) < 4):
         return False
-    if op in ("relu", "abs") and abs(a) < 1e-3:
+    if op in ("relu", "abs", "step", "sign") and abs(a) < 1e-3:
         return False
     try:
         out = OPS[op].value(*operands)
