@@ -134,6 +134,116 @@ def moons_ceiling(points: list, labels: list, params: list[float], steps: int) -
             "step_s": median_seconds(lambda: function(params), steps)}
 
 
+# -- derivatives as graphs ------------------------------------------------------------------
+
+def gradient_graph_moons(points: list, labels: list, params: list[float]) -> dict:
+    """The cheap gradient principle: the gradient as a graph, against the loss's graph."""
+    leaves = [mg.Scalar(p) for p in params]
+    loss = workloads.moons_loss(leaves, points, labels, mg.relu)
+    loss_graph = mg.Graph(loss)
+    grads, gradient_seconds = timed(lambda: mg.gradient(loss, leaves))
+    graph, graph_seconds = timed(lambda: mg.Graph(*grads))
+    values = mg.evaluate(graph)
+    expected = mg.backward(loss_graph, loss)
+    worst = max(abs(values[g] - expected[leaf]) for g, leaf in zip(grads, leaves, strict=True))
+    return {"loss_nodes": len(loss_graph), "gradient_nodes": len(graph),
+            "parameters": len(leaves), "gradient_s": gradient_seconds,
+            "graph_s": graph_seconds, "max_abs_difference_vs_backward": worst}
+
+
+NTH_CASES = {
+    "tanh(x)": (lambda x: x.tanh(), lambda s, x: s.tanh(x)),
+    "sigmoid(x)": (lambda x: x.sigmoid(), lambda s, x: 1 / (1 + s.exp(-x))),
+    "exp(sin(x))*x**2": (lambda x: x.sin().exp() * x**2, lambda s, x: s.exp(s.sin(x)) * x**2),
+    "x**3/5 + sin(x)*log(x)": (lambda x: x**3 / 5 + x.sin() * x.log(),
+                               lambda s, x: x**3 / 5 + s.sin(x) * s.log(x)),
+}
+
+
+def nth_derivatives(max_n: int) -> dict:
+    """Operation counts and times of the n-th derivatives, beside SymPy's diff + cse."""
+    results: dict[str, Any] = {}
+    for name, (ours_of, sympy_of) in NTH_CASES.items():
+        x = mg.Scalar(0.5, name="x")
+        ours = ours_of(x)
+        rows = []
+        for n in range(1, max_n + 1):
+            ours, seconds = timed(lambda ours=ours, x=x: mg.diff(ours, x))
+            count = sum(isinstance(node, mg.Operation) for node in mg.Graph(ours).order)
+            rows.append({"n": n, "ops": count, "seconds": seconds})
+        results[name] = {"minigrad": rows}
+        if have("sympy"):
+            import sympy
+
+            symbol = sympy.Symbol("x")
+            expression = sympy_of(sympy, symbol)
+            sympy_rows = []
+            for n in range(1, max_n + 1):
+                start = time.perf_counter()
+                expression = sympy.diff(expression, symbol)
+                replacements, reduced = sympy.cse(expression)
+                seconds = time.perf_counter() - start
+                count = (sum(sympy.count_ops(e) for _, e in replacements)
+                         + sympy.count_ops(reduced[0]))
+                sympy_rows.append({"n": n, "ops": int(count), "seconds": seconds})
+            results[name]["sympy"] = sympy_rows
+    return results
+
+
+def mlp_loss(params: list[Any], tanh: Callable[[Any], Any]) -> Any:
+    """A small MLP 2 -> 3 -> 1 (tanh) on 4 fixed points, squared error: 13 parameters."""
+    data = [((0.5, -1.0), 1.0), ((-0.3, 0.8), -1.0), ((1.2, 0.1), 0.5), ((-1.0, -0.6), 0.0)]
+    total: Any = 0.0
+    for (x0, x1), target in data:
+        hidden = [tanh(params[3 * k] * x0 + params[3 * k + 1] * x1 + params[3 * k + 2])
+                  for k in range(3)]
+        score = sum((params[9 + k] * h for k, h in enumerate(hidden)), params[12])
+        total = total + (score - target) * (score - target)
+    return total
+
+
+def hessian_mlp() -> dict:
+    """The Hessian of a small MLP's loss: MiniGrad's graph, PyTorch, JAX."""
+    params = [0.1 * ((7 * i) % 11 - 5) for i in range(13)]
+    leaves = [mg.Scalar(p) for p in params]
+    loss = mlp_loss(leaves, mg.tanh)
+
+    def minigrad_hessian() -> list[list[float]]:
+        H = mg.hessian(loss, leaves)
+        values = mg.evaluate(mg.Graph(*(h for row in H for h in row)))
+        return [[values[h] for h in row] for row in H]
+
+    matrix, build_and_evaluate = timed(minigrad_hessian)
+    H = mg.hessian(loss, leaves)
+    graph = mg.Graph(*(h for row in H for h in row))
+    result: dict[str, Any] = {
+        "parameters": len(params), "hessian_nodes": len(graph),
+        "minigrad_build_and_evaluate_s": build_and_evaluate,
+        "minigrad_evaluate_s": median_seconds(lambda: mg.evaluate(graph), 5),
+    }
+    if have("torch"):
+        import torch
+
+        start = torch.tensor(params, dtype=torch.float64)
+        torch_matrix, torch_seconds = timed(
+            lambda: torch.autograd.functional.hessian(lambda p: mlp_loss(list(p), torch.tanh),
+                                                      start))
+        result["torch_s"] = torch_seconds
+        result["torch_max_abs_difference"] = max(
+            abs(matrix[i][j] - float(torch_matrix[i][j])) for i in range(13) for j in range(13))
+    if have("jax"):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        function = jax.jit(jax.hessian(lambda p: mlp_loss([p[i] for i in range(13)],
+                                                          jax.numpy.tanh)))
+        array = jax.numpy.array(params, dtype=jax.numpy.float64)
+        _, compile_seconds = timed(lambda: jax.block_until_ready(function(array)))
+        result["jax_compile_s"] = compile_seconds
+        result["jax_call_s"] = median_seconds(lambda: jax.block_until_ready(function(array)), 5)
+    return result
+
+
 # -- chain, wide, tower: one fresh process per measurement, for honest peak memory ----------
 
 def one_shot(workload: str, library: str, n: int) -> dict:
@@ -154,6 +264,27 @@ def one_shot(workload: str, library: str, n: int) -> dict:
     peak_kb = memory_kb("VmHWM")
     return {"seconds": seconds, "value": value, "grad": grad,
             "peak_bytes_per_op": (peak_kb - baseline_kb) * 1024 / n}
+
+
+def compile_call(n: int) -> dict:
+    """The chain's call that compiles (its 11th): seconds and peak memory of that call.
+
+    Run in a fresh process.  Peak memory is the peak resident size during the call minus
+    the resident size just before it, so it counts what compiling adds (the code kept,
+    plus whatever is made and dropped on the way); ``kept`` is what stays after it.
+    """
+    x = mg.Scalar(1.0)
+    y = workloads.chain(x, n)
+    graph = mg.Graph(y)
+    interpreted = median_seconds(lambda: mg.value_and_grad(graph, y),
+                                 fastpath.INTERPRETED_CALLS)
+    before_kb = memory_kb("VmRSS")
+    _, seconds = timed(lambda: mg.value_and_grad(graph, y))
+    peak_kb, after_kb = memory_kb("VmHWM"), memory_kb("VmRSS")
+    compiled = median_seconds(lambda: mg.value_and_grad(graph, y), 3)
+    return {"seconds": seconds, "interpreted_call_s": interpreted, "compiled_call_s": compiled,
+            "peak_bytes_per_op": max(0, peak_kb - before_kb) * 1024 / n,
+            "kept_bytes_per_op": max(0, after_kb - before_kb) * 1024 / n}
 
 
 def memory_kb(field: str) -> int:
@@ -205,8 +336,9 @@ def _one_shot(workload: str, library: str, n: int) -> tuple[float, float]:
 
 
 def in_subprocess(workload: str, library: str, n: int, timeout: float = 600) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--one-shot", workload, library,
-               str(n)]
+    arguments = (["--compile-call", str(n)] if workload == "compile call"
+                 else ["--one-shot", workload, library, str(n)])
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -263,6 +395,17 @@ def run(smoke: bool) -> dict:
             for n in workload_sizes:
                 print(f"{workload}: {library} n={n:,} ...", flush=True)
                 results[workload][f"{library} {n}"] = in_subprocess(workload, library, n)
+    results["compile_call"] = {}
+    for n in sizes:
+        print(f"chain: MiniGrad's call that compiles, n={n:,} ...", flush=True)
+        results["compile_call"][str(n)] = in_subprocess("compile call", "minigrad", n)
+
+    print("derivatives: gradient graph of moons, n-th derivatives, Hessian ...", flush=True)
+    results["derivatives"] = {
+        "moons_gradient": gradient_graph_moons(points, labels, params),
+        "nth": nth_derivatives(3 if smoke else 8),
+        "hessian_mlp": hessian_mlp(),
+    }
     return results
 
 
@@ -321,12 +464,71 @@ def report(results: dict) -> str:
             lines.append(f"  {library:<10} n={int(n):>9,}  {r['seconds']:9.3f} s  "
                          f"{per_node:7.2f} us/op  peak {r['peak_bytes_per_op']:8.0f} B/op")
         lines.append("")
+    for n, r in results.get("compile_call", {}).items():
+        if "error" in r:
+            lines.append(f"chain n={int(n):,}: the call that compiles: {r['error']}")
+            continue
+        lines.append(
+            f"chain n={int(n):>9,}: the call that compiles {r['seconds']:7.2f} s "
+            f"(= {r['seconds'] / r['interpreted_call_s']:.0f} interpreted calls), peak "
+            f"+{r['peak_bytes_per_op']:.0f} B/op, kept +{r['kept_bytes_per_op']:.0f} B/op; "
+            f"calls: interpreted {r['interpreted_call_s']:.4f} s, compiled "
+            f"{r['compiled_call_s']:.4f} s")
+    if "compile_call" in results:
+        lines.append("")
+    if "derivatives" in results:
+        lines += derivatives_report(results["derivatives"], m)
     if "micrograd" in m and not results["smoke"]:
         micro_per_node = m["micrograd"]["step_s"] / ours["nodes"] * 1e6
         lines.append(f"micrograd on moons: {micro_per_node:.2f} us per node "
                      "(chain target: MiniGrad at most this per op, aim a third)")
     lines += [f"note: {note}" for note in results["notes"]]
     return "\n".join(lines)
+
+
+def derivatives_report(d: dict, moons: dict) -> list[str]:
+    g = d["moons_gradient"]
+    lines = [
+        f"gradient as a graph, moons ({g['parameters']} parameters): "
+        f"Graph(*gradient(loss, params)) has {g['gradient_nodes']:,} nodes = "
+        f"{g['gradient_nodes'] / g['loss_nodes']:.2f}x the loss's {g['loss_nodes']:,} "
+        "(target <= 4x, aim 2.5x)",
+        f"  gradient() {g['gradient_s']:.2f} s + Graph() {g['graph_s']:.2f} s = "
+        f"{g['gradient_s'] + g['graph_s']:.2f} s"
+        + (f" = {(g['gradient_s'] + g['graph_s']) / moons['micrograd']['step_s']:.2f} "
+           "micrograd steps (target < 1, aim 1/3)" if "micrograd" in moons else "")
+        + f"; largest difference from backward(): {g['max_abs_difference_vs_backward']:.1e}",
+        "",
+        "n-th derivatives: operations (MiniGrad diff n times | SymPy diff + cse) and seconds",
+    ]
+    for name, rows in d["nth"].items():
+        ours = rows["minigrad"]
+        theirs = rows.get("sympy", [])
+        counts = "  ".join(
+            f"{r['ops']}" + (f"|{s['ops']}" if s else "")
+            for r, s in zip(ours, theirs or [None] * len(ours), strict=True))
+        lines.append(f"  {name:<24} n=1..{len(ours)}: {counts}")
+        total_ours = sum(r["seconds"] for r in ours)
+        if theirs:
+            total_theirs = sum(s["seconds"] for s in theirs)
+            lines.append(f"  {'':<24} n={len(ours)}: {ours[-1]['ops'] / theirs[-1]['ops']:.2f}x "
+                         f"SymPy's ops (target <= 10x, aim 2x); all n: {total_ours:.3f} s vs "
+                         f"SymPy {total_theirs:.3f} s")
+    h = d["hessian_mlp"]
+    lines += [
+        "",
+        f"Hessian of a small MLP ({h['parameters']} parameters, {h['hessian_nodes']:,} nodes):",
+        f"  MiniGrad hessian() + Graph + evaluate once: {h['minigrad_build_and_evaluate_s']:.3f} s;"
+        f" evaluate again: {h['minigrad_evaluate_s']:.4f} s",
+    ]
+    if "torch_s" in h:
+        lines.append(f"  torch.autograd.functional.hessian: {h['torch_s']:.3f} s "
+                     f"(largest difference {h['torch_max_abs_difference']:.1e})")
+    if "jax_compile_s" in h:
+        lines.append(f"  jax.jit(jax.hessian): compile {h['jax_compile_s']:.3f} s, "
+                     f"call {h['jax_call_s']:.5f} s")
+    lines.append("")
+    return lines
 
 
 def plot(results: dict, path: Path) -> None:
@@ -371,7 +573,11 @@ def main() -> int:
                         help="report (and plot) saved results instead of running")
     parser.add_argument("--one-shot", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--compile-call", type=int, metavar="N", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.compile_call:
+        print(json.dumps(compile_call(arguments.compile_call)))
+        return 0
     if arguments.one_shot:
         workload, library, n = arguments.one_shot
         print(json.dumps(one_shot(workload, library, int(n))))

@@ -18,7 +18,9 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``interpret.py`` (the forward and backward passes as plain loops: the reference),
 ``codegen.py`` (the same passes compiled to straight-line Python for speed),
 ``fastpath.py`` (when a graph is interpreted and when compiled),
-``evaluate.py`` and ``backward.py`` (the public entry points), ``errors.py``,
+``evaluate.py`` and ``backward.py`` (values and gradients as numbers),
+``derivatives.py`` and ``simplify.py`` (derivatives as graphs, and smaller graphs),
+``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
 graphviz is not installed).
@@ -26,11 +28,13 @@ graphviz is not installed).
 
 from minigrad.backward import backward, value_and_grad
 from minigrad.codegen import show_code
+from minigrad.derivatives import diff, gradient, hessian, jvp
 from minigrad.errors import EvaluationError
 from minigrad.evaluate import NodeValues, evaluate
 from minigrad.export import to_networkx
 from minigrad.graph import Graph
 from minigrad.nodes import (
+    Constant,
     Node,
     Operation,
     Scalar,
@@ -40,15 +44,19 @@ from minigrad.nodes import (
     log,
     relu,
     sigmoid,
+    sign,
     sin,
     sqrt,
+    step,
     tanh,
 )
 from minigrad.ops import OPS
+from minigrad.simplify import simplify
 from minigrad.visualize import draw_graph, to_dot
 
 __all__ = [
     "OPS",
+    "Constant",
     "EvaluationError",
     "Graph",
     "Node",
@@ -58,15 +66,22 @@ __all__ = [
     "backward",
     "cos",
     "describe",
+    "diff",
     "draw_graph",
     "evaluate",
     "exp",
+    "gradient",
+    "hessian",
+    "jvp",
     "log",
     "relu",
     "show_code",
     "sigmoid",
+    "sign",
+    "simplify",
     "sin",
     "sqrt",
+    "step",
     "tanh",
     "to_dot",
     "to_networkx",

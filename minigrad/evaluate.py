@@ -11,11 +11,15 @@ change the leaves: a later call without ``inputs`` sees the original values.
 
 from __future__ import annotations
 
+import bisect
+import copy
+import difflib
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from minigrad.fastpath import forward_values
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, as_finite_float
+from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, brief_repr
 
 __all__ = ["Inputs", "NodeValues", "evaluate", "resolve_inputs"]
 
@@ -28,6 +32,9 @@ class NodeValues(Mapping[Node, float]):
 
     Returned by :func:`evaluate` (values) and :func:`~minigrad.backward.backward`
     (gradients).  Each call returns a new one; nothing is shared between calls.
+
+    It pickles with its graph (see :class:`~minigrad.graph.Graph`); ``copy.deepcopy``
+    gives one over a copy of the graph whose nodes are the same node objects.
 
     Examples
     --------
@@ -60,13 +67,34 @@ class NodeValues(Mapping[Node, float]):
     def __len__(self) -> int:
         return len(self._values)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NodeValues, (self._graph, self._values))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> NodeValues:
+        # The values are floats, immutable: a new list of the same ones is a deep copy.
+        return NodeValues(copy.deepcopy(self._graph, memo), list(self._values))
+
     def __repr__(self) -> str:
-        shown = ", ".join(f"{node!r}: {value!r}" for node, value in list(self.items())[:5])
+        # The first five entries, found by position: O(1) however large the graph.
+        first = zip(self._graph.order[:5], self._values[:5], strict=True)
+        shown = ", ".join(f"{node!r}: {value!r}" for node, value in first)
         more = ", ..." if len(self) > 5 else ""
         return f"NodeValues({{{shown}{more}}})"
 
     def by_name(self) -> dict[str, float]:
-        """The entries of the named leaves, keyed by name (in graph order)."""
+        """The entries of the named leaves, keyed by name (in graph order).
+
+        Raises ValueError if two leaves share a name: a dict could keep only one of
+        them.  Index by the leaf nodes instead.
+        """
+        shared = self._graph.shared_leaf_names()
+        if shared:
+            names = ", ".join(brief_repr(name) for name in shared[:3])
+            more = f" (and {len(shared) - 3:,} more names)" if len(shared) > 3 else ""
+            raise ValueError(
+                f"by_name: several leaves are named {names}{more}, and a dict keeps one "
+                "entry per name; index by the leaf nodes instead: values[leaf]"
+            )
         return {
             leaf.name: self._values[self._graph.index[leaf]]
             for leaf in self._graph.leaves
@@ -92,7 +120,7 @@ def resolve_inputs(graph: Graph, inputs: Inputs | None) -> dict[int, float]:
     {0: 5.0}
     >>> resolve_inputs(graph, {"z": 5})
     Traceback (most recent call last):
-    KeyError: "inputs: no leaf is named 'z'; the named leaves are: a"
+    KeyError: "inputs: no leaf is named 'z'; the named leaves are: 'a'"
     """
     if not inputs:
         return {}
@@ -104,7 +132,7 @@ def resolve_inputs(graph: Graph, inputs: Inputs | None) -> dict[int, float]:
         position = graph.index[leaf]
         if position in overrides:
             raise ValueError(f"inputs: leaf {leaf!r} is given twice")
-        overrides[position] = as_finite_float(value, f"inputs[{key!r:.40}]")
+        overrides[position] = as_finite_float(value, f"inputs[{brief_repr(key)}]")
     return overrides
 
 
@@ -112,20 +140,47 @@ def _leaf_for_key(graph: Graph, key: object) -> Scalar:
     if isinstance(key, str):
         leaves = graph.leaves_named(key)
         if not leaves:
-            known = ", ".join(graph.leaf_names) or "(none)"
-            raise KeyError(f"inputs: no leaf is named {key!r}; the named leaves are: {known}")
+            known = _known_names(graph, key)
+            raise KeyError(f"inputs: no leaf is named {brief_repr(key)}; {known}")
         if len(leaves) > 1:
             raise ValueError(
-                f"inputs: {len(leaves)} leaves are named {key!r}; pass the leaf nodes instead"
+                f"inputs: {len(leaves)} leaves are named {brief_repr(key)}; "
+                "pass the leaf nodes instead"
             )
         return leaves[0]
     if isinstance(key, Operation):
         raise ValueError(f"inputs: {key!r} is not a leaf; only Scalar leaves take inputs")
+    if isinstance(key, Constant):
+        raise ValueError(f"inputs: {key!r} is a constant, not an input; only Scalar leaves "
+                         "take inputs")
     if isinstance(key, Scalar):
         if key not in graph.index:
             raise KeyError(f"inputs: {key!r} is not a leaf of this graph")
         return key
     raise TypeError(f"inputs keys must be Scalar leaves or their names, got {type(key).__name__}")
+
+
+#: Up to this many leaf names, a message lists them all; beyond, the closest few.
+_LISTED_NAMES = 10
+
+
+def _known_names(graph: Graph, key: str) -> str:
+    """What the graph's leaves are named, for the message about ``key``: bounded in
+    length and time however many leaves there are (closest names, then the count)."""
+    names = graph.leaf_names  # sorted
+    if len(names) <= _LISTED_NAMES:
+        return "the named leaves are: " + (", ".join(map(brief_repr, names)) or "(none)")
+    # difflib compares `key` with every candidate: seconds for 10**5 names.  So with
+    # many names it looks only near where `key`, and `key` less a character or two (a
+    # typo at the end), would sort.
+    candidates = set(names) if len(names) <= 1000 else set()
+    for prefix in {key, key[:-1], key[:-2]} if not candidates else ():
+        at = bisect.bisect_left(names, prefix)
+        candidates.update(names[max(0, at - 50) : at + 50])
+    close = difflib.get_close_matches(key, sorted(candidates), n=3)
+    if not close:
+        return f"the graph has {len(names):,} named leaves"
+    return f"did you mean {' or '.join(map(brief_repr, close))}? ({len(names):,} named leaves)"
 
 
 def evaluate(graph: Graph, inputs: Inputs | None = None) -> NodeValues:

@@ -14,7 +14,7 @@ import networkx as nx
 from minigrad.backward import values_and_gradients
 from minigrad.evaluate import Inputs
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, format_number
+from minigrad.nodes import Node, Operation, Scalar, kind_of
 
 __all__ = ["to_networkx"]
 
@@ -29,10 +29,11 @@ def to_networkx(
 ) -> nx.DiGraph:
     """A plain copy of the graph: string ids and attributes that any file format can hold.
 
-    Node attributes: ``op`` (``"scalar"`` for leaves), ``name`` (leaves that have one),
-    ``value``, ``grad`` (d output / d node, only when ``output`` is given) and ``args``
-    (the operands in order, ids and literal numbers separated by spaces, e.g. ``"n0 3"``).
-    Edges run operand -> result.
+    Node attributes: ``op`` (``"scalar"`` for leaves, ``"constant"`` for a constant),
+    ``name`` (leaves that have one), ``value``, ``grad`` (d output / d node, only when
+    ``output`` is given) and ``args`` (the operands in order, separated by spaces: node
+    ids and literal numbers written with ``repr``, exactly, e.g. ``"n0 3.0"``).  Edges
+    run operand -> result.
 
     Examples
     --------
@@ -41,7 +42,7 @@ def to_networkx(
     >>> y = x * 3
     >>> exported = to_networkx(Graph(y), output=y)
     >>> exported.nodes["n1"]
-    {'op': 'mul', 'value': 6.0, 'grad': 1.0, 'args': 'n0 3'}
+    {'op': 'mul', 'value': 6.0, 'grad': 1.0, 'args': 'n0 3.0'}
     >>> list(exported.edges)
     [('n0', 'n1')]
     """
@@ -51,7 +52,7 @@ def to_networkx(
     exported = nx.DiGraph()
     for i, node in enumerate(graph.order):
         data: dict[str, str | float] = {
-            "op": node.op if isinstance(node, Operation) else "scalar"
+            "op": kind_of(node)
         }
         if isinstance(node, Scalar) and node.name is not None:
             data["name"] = node.name
@@ -60,8 +61,7 @@ def to_networkx(
             data["grad"] = grads[i]
         if isinstance(node, Operation):
             data["args"] = " ".join(
-                node_id(graph.index[a]) if isinstance(a, Node) else format_number(a)
-                for a in node.args
+                node_id(graph.index[a]) if isinstance(a, Node) else repr(a) for a in node.args
             )
         exported.add_node(node_id(i), **data)
     exported.add_edges_from(

@@ -31,7 +31,7 @@ from minigrad.interpret import (
     interpret_backward,
     interpret_forward,
 )
-from minigrad.nodes import Scalar
+from minigrad.nodes import Constant, Scalar
 from minigrad.ops import RULE_ERRORS
 
 __all__ = ["COMPILED_OUTPUTS", "INTERPRETED_CALLS", "backward_gradients", "forward_values"]
@@ -55,7 +55,7 @@ def _leaf_values(graph: Graph) -> list[float]:
     initial = graph._cache.get("initial")
     if initial is None:
         initial = graph._cache["initial"] = [
-            node.value if isinstance(node, Scalar) else 0.0 for node in graph.order
+            node.value if isinstance(node, Scalar | Constant) else 0.0 for node in graph.order
         ]
     assert isinstance(initial, list)
     return initial

@@ -7,7 +7,7 @@ new leaf values.  It holds
 * ``order``: every node the outputs depend on, operands before the results that use
   them (a topological order), each node once however often it is used;
 * ``nx``: the same DAG as a :class:`networkx.DiGraph` of the node objects, edges
-  operand -> result, for analysis with any networkx algorithm;
+  operand -> result, for analysis with any networkx algorithm (built on first use);
 * ``index``: each node's position in ``order``; the interpreters keep values in lists
   indexed by it.
 
@@ -15,25 +15,38 @@ The order is found by an iterative depth-first search (an explicit stack, no rec
 micrograd's recursive ``build_topo`` hits RecursionError near depth 1,000).  Visiting
 operands left to right makes the order -- and everything numbered by it, like the node
 ids in DOT output -- the same every time the same expression is built.
+
+A Graph pickles and copies at any size and depth, at any point of its life.  Pickling
+saves the nodes in ``order`` (each after its operands, so pickle never recurses) and
+then the outputs; ``index`` and ``leaves`` are rebuilt on loading (``nx`` when first
+used), and the cache of compiled code is left behind: it holds functions, which do not
+pickle, and the loaded graph compiles its own once it is called often enough.  Within
+one pickle, identity is kept: ``pickle.loads(pickle.dumps((graph, loss, leaf)))`` gives
+the graph with its own loss and leaf.  ``copy.copy`` and ``copy.deepcopy`` give a new
+Graph over the *same* node objects (nodes are immutable and compared by identity), so
+the user's nodes still index the results of the copy.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
+from typing import Any
 
 import networkx as nx
 
-from minigrad.nodes import Node, Operation, Scalar
+from minigrad.nodes import Node, Scalar, brief_repr, kind_of, picklable_order
 
 __all__ = ["Graph", "topological_order"]
 
 
-def topological_order(outputs: tuple[Node, ...]) -> list[Node]:
+def topological_order(outputs: tuple[Node, ...], done: Set[Node] = frozenset()) -> list[Node]:
     """Every node the outputs depend on, operands first, each once.
 
-    A depth-first post-order: a node is appended after all of its operands.
+    A depth-first post-order: a node is appended after all of its operands.  Nodes in
+    ``done`` count as ordered already: they are neither listed nor looked into (pickling
+    uses this to list only what it has not saved yet).
 
     Examples
     --------
@@ -45,7 +58,7 @@ def topological_order(outputs: tuple[Node, ...]) -> list[Node]:
     order: list[Node] = []
     seen: set[Node] = set()
     for output in outputs:
-        if output in seen:
+        if output in seen or output in done:
             continue
         seen.add(output)
         # Each stack entry: a node and an iterator over the operands still to visit.
@@ -53,7 +66,7 @@ def topological_order(outputs: tuple[Node, ...]) -> list[Node]:
         while stack:
             node, operands = stack[-1]
             for operand in operands:
-                if isinstance(operand, Node) and operand not in seen:
+                if isinstance(operand, Node) and operand not in seen and operand not in done:
                     seen.add(operand)
                     stack.append((operand, iter(operand.args)))
                     break  # visit this operand's operands first
@@ -77,8 +90,9 @@ class Graph:
     index : dict node -> position in ``order``.
     leaves : tuple of the :class:`Scalar` leaves, in order.
     nx : networkx.DiGraph of the nodes; edge operand -> result.  Node data ``op``
-        (``"scalar"`` for leaves, else the op's name).  One edge per (operand, result)
-        pair: ``x * x`` has one edge; the operand order is ``node.args``.
+        (``"scalar"`` for leaves, ``"constant"`` for constants, else the op's name).
+        One edge per (operand, result) pair: ``x * x`` has one edge; the operand order
+        is ``node.args``.  Built the first time it is used.
 
     Examples
     --------
@@ -91,7 +105,7 @@ class Graph:
     'add'
     """
 
-    __slots__ = ("_cache", "_leaves_by_name", "index", "leaves", "nx", "order", "outputs")
+    __slots__ = ("_cache", "_leaves_by_name", "_nx", "index", "leaves", "order", "outputs")
 
     def __init__(self, *outputs: Node) -> None:
         if not outputs:
@@ -100,23 +114,35 @@ class Graph:
             if not isinstance(output, Node):
                 raise TypeError(
                     f"Graph outputs must be nodes (Scalar or Operation); output {position} "
-                    f"is {type(output).__name__}: {output!r:.40}"
+                    f"is {type(output).__name__}: {brief_repr(output)}"
                 )
         self.outputs: tuple[Node, ...] = outputs
         with _garbage_collector_paused():
-            self._build(outputs)
+            self._build(tuple(topological_order(outputs)))
 
-    def _build(self, outputs: tuple[Node, ...]) -> None:
-        self.order: tuple[Node, ...] = tuple(topological_order(outputs))
+    def _build(self, order: tuple[Node, ...]) -> None:
+        self.order: tuple[Node, ...] = order
         self.index: dict[Node, int] = {node: i for i, node in enumerate(self.order)}
         self.leaves: tuple[Scalar, ...] = tuple(n for n in self.order if isinstance(n, Scalar))
         self._leaves_by_name: dict[str, list[Scalar]] = {}
         for leaf in self.leaves:
             if leaf.name is not None:
                 self._leaves_by_name.setdefault(leaf.name, []).append(leaf)
-        self.nx: nx.DiGraph = _to_digraph(self.order)
-        #: Whatever depends only on the graph's structure, computed once (see plan.py).
+        self._nx: nx.DiGraph | None = None  # built when first asked for
+        #: Whatever depends only on the graph's structure, computed once (see fastpath.py).
         self._cache: dict[str, object] = {}
+
+    # -- pickling and copying ------------------------------------------------------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The order first: pickle saves its nodes one by one, each after its operands,
+        # and the outputs are then references to nodes it has saved.
+        return (_graph_from_order, (picklable_order(self.order), self.outputs))
+
+    def __copy__(self) -> Graph:
+        return _graph_from_order(self.order, self.outputs)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Graph:
+        return _graph_from_order(self.order, self.outputs)  # nodes are never copied
 
     def __repr__(self) -> str:
         return f"<Graph of {len(self.outputs)} output(s), {len(self.order)} nodes>"
@@ -127,6 +153,19 @@ class Graph:
     def __contains__(self, node: object) -> bool:
         return node in self.index
 
+    @property
+    def nx(self) -> nx.DiGraph:
+        """The networkx view, built on first use and then kept.
+
+        Most graphs are only evaluated and differentiated; the view costs more time and
+        memory than all the rest of a Graph (about 850 bytes a node), so a Graph -- also
+        one loaded from a pickle or copied -- builds it only when it is asked for.
+        """
+        if self._nx is None:
+            with _garbage_collector_paused():
+                self._nx = _to_digraph(self.order)
+        return self._nx
+
     def leaves_named(self, name: str) -> list[Scalar]:
         """The leaves that carry ``name`` (usually one; empty if none)."""
         return list(self._leaves_by_name.get(name, ()))
@@ -135,6 +174,19 @@ class Graph:
     def leaf_names(self) -> list[str]:
         """The distinct names of the named leaves, sorted."""
         return sorted(self._leaves_by_name)
+
+    def shared_leaf_names(self) -> list[str]:
+        """The names that more than one leaf carries, in graph order (usually none)."""
+        return [name for name, leaves in self._leaves_by_name.items() if len(leaves) > 1]
+
+
+def _graph_from_order(order: Iterable[Node], outputs: Iterable[Node]) -> Graph:
+    """A Graph over nodes already in topological order (unpickling and copying)."""
+    graph = Graph.__new__(Graph)
+    graph.outputs = tuple(outputs)
+    with _garbage_collector_paused():
+        graph._build(tuple(order))
+    return graph
 
 
 @contextmanager
@@ -160,7 +212,7 @@ def _to_digraph(order: tuple[Node, ...]) -> nx.DiGraph:
     """
     graph = nx.DiGraph()
     graph.add_nodes_from(
-        (node, {"op": node.op if isinstance(node, Operation) else "scalar"}) for node in order
+        (node, {"op": kind_of(node)}) for node in order
     )
     graph.add_edges_from(
         (operand, node) for node in order for operand in node.args if isinstance(operand, Node)

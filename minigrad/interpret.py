@@ -43,7 +43,7 @@ import math
 
 from minigrad.errors import EvaluationError, gradient_error, value_error
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, describe
+from minigrad.nodes import Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS, RULE_ERRORS
 
 __all__ = [
@@ -64,7 +64,7 @@ def interpret_forward(graph: Graph, overrides: dict[int, float]) -> list[float]:
     index = graph.index
     values: list[float] = []
     for position, node in enumerate(graph.order):
-        if isinstance(node, Scalar):
+        if isinstance(node, Scalar | Constant):  # a leaf (its input, if given) or a constant
             values.append(overrides.get(position, node.value))
             continue
         assert isinstance(node, Operation)

@@ -172,6 +172,12 @@ class Op:
     partial_rules : per operand, d out / d operand as an expression in ``a``, ``b``,
         ``out`` in the rule language (see the module docstring).
     domain : what the op needs of its operands, quoted in domain-error messages.
+    precedence : how strongly an infix or prefix op binds when printed (``+`` 1, ``*`` 2,
+        unary ``-`` 3, ``**`` 4); functions are atoms (5) and never need parentheses.
+    commutative : False for infix ops whose operand order matters (``-``, ``/``, ``**``):
+        drawings label their operands.
+    doc : one line on what a function-style op computes, the docstring of
+        ``minigrad.NAME`` and of the method ``node.NAME()``.
     value : ``value(*operands) -> out``, made from ``value_rule``.
     partials : per operand, ``partial(*operands, out)``, made from ``partial_rules``.
     partial_programs : per operand, the same rule as a :class:`RuleProgram`.
@@ -183,6 +189,9 @@ class Op:
     value_rule: str
     partial_rules: tuple[str, ...]
     domain: str = "operands whose result is a finite float"
+    precedence: int = 5
+    commutative: bool = True
+    doc: str = ""
     value: Callable[..., float] = attrs.field(init=False, repr=False)
     partials: tuple[Callable[..., float], ...] = attrs.field(init=False, repr=False)
     partial_programs: tuple[RuleProgram, ...] = attrs.field(init=False, repr=False)
@@ -198,6 +207,11 @@ class Op:
     def arity(self) -> int:
         """How many operands the op takes (1 or 2)."""
         return len(self.partial_rules)
+
+    @property
+    def is_function(self) -> bool:
+        """Written ``name(a)``: a function of minigrad, a method of nodes, a CLI function."""
+        return not self.infix and self.symbol.isidentifier()
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,46 +259,54 @@ def rule_function(parameters: str, rule: str) -> Callable[..., float]:
 
 _ROWS = [
     # a + b            d/da = 1              d/db = 1
-    Op("add", "+", True, "a + b", ("1.0", "1.0")),
+    Op("add", "+", True, "a + b", ("1.0", "1.0"), precedence=1),
     # a - b            d/da = 1              d/db = -1
-    Op("sub", "-", True, "a - b", ("1.0", "-1.0")),
+    Op("sub", "-", True, "a - b", ("1.0", "-1.0"), precedence=1, commutative=False),
     # a * b            d/da = b              d/db = a
-    Op("mul", "*", True, "a * b", ("b", "a")),
+    Op("mul", "*", True, "a * b", ("b", "a"), precedence=2),
     # a / b            d/da = 1/b            d/db = -a/b**2 = -out/b
-    Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor"),
+    Op("div", "/", True, "a / b", ("1.0 / b", "-out / b"), domain="a nonzero divisor",
+       precedence=2, commutative=False),
     # a ** b           d/da = b * a**(b-1)   d/db = a**b * log(a)
     Op("pow", "**", True, "pow(a, b)", ("b * pow(a, b - 1.0)", "out * log(a)"),
        domain="base > 0, or base < 0 with an integer exponent, or base 0 with exponent >= 0"
               "; its gradient also needs log(base) along an exponent that is a node, and"
-              " base**(exponent - 1) along the base"),
+              " base**(exponent - 1) along the base",
+       precedence=4, commutative=False),
     # -a               d/da = -1
-    Op("neg", "-", False, "-a", ("-1.0",)),
+    Op("neg", "-", False, "-a", ("-1.0",), precedence=3),
     # |a|              d/da = sign(a), 0 at a = 0
-    Op("abs", "abs", False, "abs(a)", ("sign(a)",)),
+    Op("abs", "abs", False, "abs(a)", ("sign(a)",), doc="The absolute value |x|."),
     # max(a, 0)        d/da = step(a): 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
-    Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("step(a)",)),
+    Op("relu", "relu", False, "a if a > 0.0 else 0.0", ("step(a)",), doc="max(x, 0)."),
     # tanh(a)          d/da = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a)
     #   (1 - out*out loses every digit once tanh(a) rounds to 1, from |a| ~ 19 on; the
     #   sigmoid form keeps them: sigmoid(-2a) is computed directly, not as 1 - sigmoid.)
-    Op("tanh", "tanh", False, "tanh(a)", ("4.0 * sigmoid(2.0 * a) * sigmoid(-2.0 * a)",)),
+    Op("tanh", "tanh", False, "tanh(a)", ("4.0 * sigmoid(2.0 * a) * sigmoid(-2.0 * a)",),
+       doc="The hyperbolic tangent."),
     # e**a             d/da = e**a
-    Op("exp", "exp", False, "exp(a)", ("out",)),
+    Op("exp", "exp", False, "exp(a)", ("out",), doc="e to the power x."),
     # log(a)           d/da = 1/a
-    Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0"),
+    Op("log", "log", False, "log(a)", ("1.0 / a",), domain="a > 0",
+       doc="The natural logarithm; needs x > 0."),
     # 1 / (1 + e**-a)  d/da = s * (1 - s) = s * sigmoid(-a) where s = sigmoid(a)
     #   (1 - s rounds to 0 for a >= 37, where the slope is still ~1e-16)
-    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("out * sigmoid(-a)",)),
+    Op("sigmoid", "sigmoid", False, "sigmoid(a)", ("out * sigmoid(-a)",),
+       doc="The logistic function 1 / (1 + e**-x)."),
     # sqrt(a)          d/da = 1 / (2 sqrt(a))   (infinite at a = 0)
     Op("sqrt", "sqrt", False, "sqrt(a)", ("0.5 / out",),
-       domain="a >= 0 (and a > 0 for its gradient)"),
+       domain="a >= 0 (and a > 0 for its gradient)",
+       doc="The square root; needs x >= 0 (and x > 0 for its gradient)."),
     # sin(a)           d/da = cos(a)
-    Op("sin", "sin", False, "sin(a)", ("cos(a)",)),
+    Op("sin", "sin", False, "sin(a)", ("cos(a)",), doc="The sine (radians)."),
     # cos(a)           d/da = -sin(a)
-    Op("cos", "cos", False, "cos(a)", ("-sin(a)",)),
+    Op("cos", "cos", False, "cos(a)", ("-sin(a)",), doc="The cosine (radians)."),
     # step(a)          d/da = 0      (the Heaviside step: 1 if a > 0 else 0; relu's slope)
-    Op("step", "step", False, "1.0 if a > 0.0 else 0.0", ("0.0",)),
+    Op("step", "step", False, "1.0 if a > 0.0 else 0.0", ("0.0",),
+       doc="The step function: 1 for x > 0, else 0 (relu's slope); its slope is 0."),
     # sign(a)          d/da = 0      (+1, -1, or 0 at 0; abs's slope)
-    Op("sign", "sign", False, "sign(a)", ("0.0",)),
+    Op("sign", "sign", False, "sign(a)", ("0.0",),
+       doc="The sign of x: 1, -1, or 0 at 0 (abs's slope); its slope is 0."),
 ]
 
 #: Every op by name: ``OPS["mul"].value(2.0, 3.0) == 6.0``.

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, localcontext
+from fractions import Fraction
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad.fastpath as fastpath
 from minigrad import (
@@ -195,3 +199,55 @@ def test_only_a_few_outputs_of_one_graph_hold_compiled_code() -> None:
             assert backward(graph, y)[x] == pytest.approx(k * math.cos(0.3 * k), abs=1e-15)
     compiled = [key for key in graph._cache if key.startswith("backward ") and "calls" not in key]
     assert len(compiled) == fastpath.COMPILED_OUTPUTS
+
+
+# -- the class: random graphs, every op, constants, literal types, 15 calls --------------
+
+LITERAL_TYPES = [float, int, np.float64, np.float32, np.int64, Fraction]
+NUMBERS = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-310, 800.0, 1e300, 2.0, -7.0]
+
+
+@st.composite
+def graphs_with_constants(draw: st.DrawFn) -> tuple[Operation, list[Scalar]]:
+    """Any op on leaves, earlier nodes, literals of any accepted type, or constant
+    subexpressions (ops on literals only); domain errors and overflows welcome."""
+    leaves = [Scalar(draw(st.sampled_from(NUMBERS)), name=f"x{i}")
+              for i in range(draw(st.integers(1, 3)))]
+    nodes: list[object] = list(leaves)
+
+    def literal() -> object:
+        number = draw(st.sampled_from(NUMBERS))
+        kind = draw(st.sampled_from(LITERAL_TYPES))
+        if kind in (int, np.int64):
+            number = float(round(number)) if abs(number) < 1e18 else 3.0
+        if kind is np.float32 and abs(number) > 1e30:
+            number = 3.0  # float32 cannot hold it
+        return kind(number)
+
+    def operand() -> object:
+        choice = draw(st.integers(0, 3))
+        if choice == 0:
+            return literal()
+        if choice == 1:  # a constant subexpression
+            op = draw(st.sampled_from(sorted(OPS)))
+            return Operation(op, tuple(literal() for _ in range(OPS[op].arity)))
+        return draw(st.sampled_from(nodes))
+
+    for _ in range(draw(st.integers(1, 10))):
+        op = draw(st.sampled_from(sorted(OPS)))
+        args = tuple(operand() for _ in range(OPS[op].arity))
+        nodes.append(Operation(op, args))
+    output = nodes[-1]
+    if not isinstance(output, Operation):  # pragma: no cover - the loop runs at least once
+        output = leaves[0] * 1.0
+    return output, leaves  # type: ignore[return-value]
+
+
+@given(graphs_with_constants())
+def test_every_call_gives_the_same_results_and_errors(
+    case: tuple[Operation, list[Scalar]],
+) -> None:
+    output, leaves = case
+    graph = Graph(output, *leaves)
+    results = outcomes_of_every_call(graph, output, leaves)
+    assert all(result == results[0] for result in results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 
 from minigrad import Graph, Operation, Scalar, evaluate, relu
+from minigrad.graph import topological_order
 
 
 def seed_graph() -> tuple[Graph, dict[str, object]]:
@@ -75,3 +76,20 @@ def test_literal_only_expression() -> None:
     y = relu(3.0)
     assert isinstance(y, Operation)
     assert evaluate(Graph(y))[y] == 3.0
+
+
+def test_order_can_leave_out_nodes_already_done() -> None:
+    # Pickling lists only what it has not saved yet.
+    x = Scalar(2.0, name="x")
+    hidden = x * 3
+    y = hidden + x
+    assert topological_order((y,)) == [x, hidden, y]
+    assert topological_order((y,), done={hidden}) == [x, y]
+    assert topological_order((y,), done={x}) == [hidden, y]
+    assert topological_order((y,), done={y}) == []
+
+
+def test_shared_leaf_names() -> None:
+    a1, a2, b = Scalar(1.0, name="a"), Scalar(2.0, name="a"), Scalar(3.0, name="b")
+    assert Graph(a1 + b + a2).shared_leaf_names() == ["a"]
+    assert Graph(a1 + b).shared_leaf_names() == []

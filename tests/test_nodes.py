@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
+import re
 import time
 
 import attrs
+import numpy as np
 import pytest
 
-from minigrad import Graph, Operation, Scalar, describe, log, relu
+from minigrad import Graph, Operation, Scalar, backward, describe, evaluate, log, relu
 
 
 def test_nodes_are_frozen() -> None:
@@ -85,6 +88,85 @@ def test_bad_names_and_ops() -> None:
         Operation("max", (Scalar(1.0), 2.0))
     with pytest.raises(ValueError, match="takes 1 operand"):
         Operation("relu", (Scalar(1.0), 2.0))
+    with pytest.raises(TypeError, match="op must be a str, got bytes"):
+        Operation(b"mul", (Scalar(1.0), 2.0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="args must be a tuple of operands, got Scalar"):
+        Operation("neg", Scalar(1.0))
+
+
+class LoudFloat(float):
+    """A float whose repr is code: pasted into generated code, it would run every call."""
+
+    def __repr__(self) -> str:
+        return "__import__('os').getpid() * 0 + 2.0"
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [np.float64(2), np.int64(2), np.float32(2), fractions.Fraction(2), LoudFloat(2.0), 2],
+)
+def test_operation_stores_literals_as_plain_floats(literal: object) -> None:
+    # Operation(...) built directly used to keep the literal as given: numpy's repr
+    # (np.float64(2.0)) then failed with NameError 'np' once the code was compiled.
+    x = Scalar(3.0, name="x")
+    for y in (Operation("mul", (x, literal)), Operation("mul", [x, literal]), x * literal):
+        assert y.args == (x, 2.0) and type(y.args[1]) is float
+        graph = Graph(y)
+        for _ in range(12):  # the 11th call runs compiled code
+            assert evaluate(graph)[y] == 6.0
+            assert backward(graph, y)[x] == 2.0
+
+
+def test_args_are_a_tuple_that_cannot_change() -> None:
+    x = Scalar(1.0)
+    operands: list[object] = [x, 2.0]
+    y = Operation("add", operands)  # type: ignore[arg-type]
+    operands[1] = "changed later"
+    assert type(y.args) is tuple and y.args == (x, 2.0)
+    same = (x, 3.0)
+    assert Operation("add", same).args is same  # valid tuples are kept, not copied
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (float("nan"), ValueError, "op 'mul': operand 1 must be finite, got nan"),
+        (np.float64("inf"), ValueError, "op 'mul': operand 1 must be finite, got inf"),
+        ("2", TypeError, "op 'mul': operand 1 must be a real number, got str: '2'"),
+        (True, TypeError, "op 'mul': operand 1 must be a real number, got bool"),
+        (None, TypeError, "op 'mul': operand 1 must be a real number, got NoneType"),
+        (10**400, ValueError, "op 'mul': operand 1 is too large for a float: an int of 401"),
+    ],
+)
+def test_bad_literals_name_the_op_and_operand(bad: object, error: type, message: str) -> None:
+    x = Scalar(1.0)
+    with pytest.raises(error, match=re.escape(message)):
+        Operation("mul", (x, bad))
+    with pytest.raises(error, match=re.escape(message)):
+        x * bad
+    with pytest.raises(error, match=re.escape(message.replace("operand 1", "operand 0"))):
+        bad * x  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("value", [np.float64(1.5), np.float32(1.5), LoudFloat(1.5), 1.5])
+def test_scalar_stores_a_plain_float(value: float) -> None:
+    leaf = Scalar(value)
+    assert type(leaf.value) is float and leaf.value == 1.5
+
+
+def test_messages_about_bad_values_are_short_and_honest() -> None:
+    # It used to cut the digits to 40: "Scalar value 1000000000000000000000000000000000000000
+    # is too large", which reads like 1e39.
+    with pytest.raises(ValueError, match=r"^Scalar value is too large for a float: an int of 401"):
+        Scalar(10**400)
+    with pytest.raises(ValueError, match="an int of 5001 digits"):  # more than str() prints
+        Scalar(-(10**5000))
+    with pytest.raises(TypeError) as info:
+        Scalar("x" * 10**6)  # type: ignore[arg-type]
+    assert len(str(info.value)) < 120 and "..." in str(info.value)
+    with pytest.raises(TypeError) as info:
+        Scalar([1.0] * 10**6)  # type: ignore[arg-type]
+    assert len(str(info.value)) < 120
 
 
 def test_describe_renders_infix_with_needed_parentheses() -> None:
@@ -101,6 +183,60 @@ def test_describe_renders_infix_with_needed_parentheses() -> None:
     for _ in range(100):
         long = long + b
     assert len(describe(long, max_depth=1000)) <= 80
+
+
+@attrs.frozen
+class FrozenLeaf(Scalar):
+    unit: str = "m"
+
+
+@attrs.define
+class MutableLeaf(Scalar):
+    unit: str = "m"
+
+
+class PlainLeaf(Scalar):
+    def doubled(self) -> float:
+        return 2 * self.value
+
+
+@dataclasses.dataclass(init=False)
+class DataclassLeaf(Scalar):
+    pass
+
+
+class ValueEqualLeaf(Scalar):
+    """Written by hand the way a dataclass compares: by value."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scalar) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@pytest.mark.parametrize("cls", [FrozenLeaf, MutableLeaf, PlainLeaf, DataclassLeaf, ValueEqualLeaf])
+def test_subclasses_compare_by_identity(cls: type[Scalar]) -> None:
+    # attrs' and dataclasses' eq=True made P(0.0) == P(0.0): one leaf in the graph, the
+    # gradients of both summed into it, and inputs={w2: 1} changed w1 as well.
+    w1, w2 = cls(0.0), cls(0.0)  # equal fields, two different leaves
+    assert w1 != w2 and (w1 == w2) is False and w1 == w1
+    assert len({w1, w2}) == 2 and hash(w1) != hash(w2)
+    y = w1 * 2 + w2 * 3
+    graph = Graph(y)
+    assert graph.leaves == (w1, w2)
+    grads = backward(graph, y)
+    assert (grads[w1], grads[w2]) == (2.0, 3.0)
+    values = evaluate(graph, inputs={w2: 1.0})
+    assert (values[w1], values[w2], values[y]) == (0.0, 1.0, 3.0)
+
+
+def test_subclasses_keep_their_additions() -> None:
+    leaf = FrozenLeaf(2.0, unit="s")
+    assert leaf.unit == "s" and PlainLeaf(2.0).doubled() == 4.0
+    assert attrs.evolve(leaf, unit="m") != leaf
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        leaf.value = 3.0  # type: ignore[misc]
 
 
 def test_graph_rejects_non_nodes() -> None:
