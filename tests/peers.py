@@ -12,6 +12,7 @@ an import error that fails the run instead of a skip.
 from __future__ import annotations
 
 import importlib
+import operator
 import os
 import types
 from collections.abc import Callable, Sequence
@@ -31,36 +32,33 @@ def import_peer(name: str) -> Any:
     return pytest.importorskip(name)
 
 
+#: How each function-style op of the table is called in MiniGrad: ``o.relu(x)``...
+#: (abs is Python's own, which calls Node.__abs__).
 MINIGRAD_OPS = types.SimpleNamespace(
-    relu=minigrad.relu, tanh=minigrad.tanh, exp=minigrad.exp, log=minigrad.log,
-    sigmoid=minigrad.sigmoid, sqrt=minigrad.sqrt, sin=minigrad.sin, cos=minigrad.cos, abs=abs,
-    step=lambda a: minigrad.Operation("step", (a,)),
-    sign=lambda a: minigrad.Operation("sign", (a,)),
+    **{name: getattr(minigrad, name) for name in minigrad.nodes.FUNCTION_OPS if name != "abs"},
+    abs=abs,
 )
 
 Fn = Callable[..., Any]
 
-#: Each op of minigrad.OPS as a function of an ops namespace: the same code runs in
-#: every library.  ``test_ops`` checks that this covers every op.
-APPLY: dict[str, Fn] = {
-    "add": lambda o, a, b: a + b,
-    "sub": lambda o, a, b: a - b,
-    "mul": lambda o, a, b: a * b,
-    "div": lambda o, a, b: a / b,
-    "pow": lambda o, a, b: a**b,
-    "neg": lambda o, a: -a,
-    "abs": lambda o, a: o.abs(a),
-    "relu": lambda o, a: o.relu(a),
-    "tanh": lambda o, a: o.tanh(a),
-    "exp": lambda o, a: o.exp(a),
-    "log": lambda o, a: o.log(a),
-    "sigmoid": lambda o, a: o.sigmoid(a),
-    "sqrt": lambda o, a: o.sqrt(a),
-    "sin": lambda o, a: o.sin(a),
-    "cos": lambda o, a: o.cos(a),
-    "step": lambda o, a: o.step(a),
-    "sign": lambda o, a: o.sign(a),
-}
+_INFIX = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+          "**": operator.pow}
+
+
+def _apply(name: str) -> Fn:
+    """The op ``name`` as a function of an ops namespace: the same code runs in every
+    library (operators for infix ops, ``o.name(a)`` for functions), from the table."""
+    rule = minigrad.OPS[name]
+    if rule.infix:
+        infix = _INFIX[rule.symbol]
+        return lambda o, a, b: infix(a, b)
+    if name == "neg":
+        return lambda o, a: -a
+    return lambda o, a: getattr(o, name)(a)
+
+
+#: Each op of minigrad.OPS as a function of an ops namespace.
+APPLY: dict[str, Fn] = {name: _apply(name) for name in minigrad.OPS}
 
 
 def minigrad_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
@@ -71,13 +69,16 @@ def minigrad_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[fl
     return values[y], [grads[leaf] for leaf in leaves]
 
 
+def _peer_ops(find: Callable[[str], Any], special: dict[str, Any]) -> types.SimpleNamespace:
+    """A peer's function for each function-style op: by the same name, unless special."""
+    names = minigrad.nodes.FUNCTION_OPS
+    return types.SimpleNamespace(**{name: special.get(name) or find(name) for name in names})
+
+
 def torch_ops(torch: Any) -> types.SimpleNamespace:
-    return types.SimpleNamespace(
-        relu=torch.relu, tanh=torch.tanh, exp=torch.exp, log=torch.log,
-        sigmoid=torch.sigmoid, sqrt=torch.sqrt, sin=torch.sin, cos=torch.cos, abs=torch.abs,
-        # step(a) = 1 if a > 0 else 0, with slope 0: sign's slope is 0 in PyTorch too.
-        step=lambda a: torch.sign(torch.relu(a)), sign=torch.sign,
-    )
+    # step(a) = 1 if a > 0 else 0 with slope 0, like sign: PyTorch has no such function.
+    return _peer_ops(lambda name: getattr(torch, name),
+                     {"step": lambda a: torch.sign(torch.relu(a))})
 
 
 def torch_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
@@ -90,11 +91,9 @@ def torch_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float
 
 def jax_ops(jax: Any) -> types.SimpleNamespace:
     jnp = jax.numpy
-    return types.SimpleNamespace(
-        relu=jax.nn.relu, tanh=jnp.tanh, exp=jnp.exp, log=jnp.log,
-        sigmoid=jax.nn.sigmoid, sqrt=jnp.sqrt, sin=jnp.sin, cos=jnp.cos, abs=jnp.abs,
-        step=lambda a: jnp.sign(jax.nn.relu(a)), sign=jnp.sign,
-    )
+    return _peer_ops(lambda name: getattr(jnp, name, None) or getattr(jax.nn, name),
+                     {"step": lambda a: jnp.sign(jax.nn.relu(a)), "relu": jax.nn.relu,
+                      "sigmoid": jax.nn.sigmoid})
 
 
 def jax_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
