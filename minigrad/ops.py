@@ -77,6 +77,8 @@ class RuleProgram:
     def run(self, apply: Callable[[str, tuple[object, ...]], object],
             variables: dict[str, object]) -> object:
         """The rule's result: ``apply(op, args)`` for each equation in turn."""
+        if not self.equations:  # "b", "out", "1.0": the commonest rules, read directly
+            return variables[self.result] if isinstance(self.result, str) else self.result
         results: list[object] = []
 
         def read(ref: Ref) -> object:

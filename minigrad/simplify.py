@@ -96,7 +96,7 @@ class NodeBuilder:
         key = _key(op, args)
         node = self._known.get(key)
         if node is None:
-            node = self._known[key] = Operation(op, args)
+            node = self._known[key] = Operation.checked_already(op, args)
         return node
 
 
