@@ -20,7 +20,7 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``fastpath.py`` (when a graph is interpreted and when compiled),
 ``evaluate.py`` and ``backward.py`` (values and gradients as numbers),
 ``derivatives.py`` and ``simplify.py`` (derivatives as graphs, and smaller graphs),
-``errors.py``,
+``trace.py`` (the backward pass step by step, for learning), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
 graphviz is not installed).
@@ -52,6 +52,7 @@ from minigrad.nodes import (
 )
 from minigrad.ops import OPS
 from minigrad.simplify import simplify
+from minigrad.trace import backward_trace
 from minigrad.visualize import draw_graph, to_dot
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "Operation",
     "Scalar",
     "backward",
+    "backward_trace",
     "cos",
     "describe",
     "diff",

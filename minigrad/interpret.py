@@ -4,9 +4,10 @@ These two functions are MiniGrad's definition of what a value and a gradient are
 fast path (``codegen.py``) generates straight-line code from the same op rules and is
 tested to agree with them to the last bit; these stay as the reference.
 
-**Forward** (:func:`interpret_forward`), in the style of JAX's ``eval_jaxpr``: one loop
-over the graph's topological order, reading operand values from an environment and
-writing each result into it.  The environment is a list indexed by the node's position
+**Forward** (:func:`interpret_forward`): one loop over the graph's topological order
+(operands before the nodes that use them), reading operand values from an environment
+and writing each result into it -- the shape of JAX's reference interpreter,
+``eval_jaxpr``.  The environment is a list indexed by the node's position
 in ``graph.order`` (``graph.index``): the simplest and the fastest mapping.
 
 **Backward** (:func:`interpret_backward`).  Reverse-mode differentiation is the chain
@@ -40,6 +41,7 @@ Neither writes anything anywhere but into the fresh lists it returns.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from minigrad.errors import EvaluationError, gradient_error, value_error
 from minigrad.graph import Graph
@@ -47,6 +49,7 @@ from minigrad.nodes import Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS, RULE_ERRORS
 
 __all__ = [
+    "Step",
     "all_finite",
     "check_gradients_finite",
     "first_nonfinite_error",
@@ -110,13 +113,18 @@ def first_nonfinite_error(graph: Graph, values: list[float]) -> EvaluationError 
     return value_error(node, OPS[node.op], operands, None)
 
 
-def interpret_backward(graph: Graph, values: list[float], output: int) -> list[float]:
+def interpret_backward(
+    graph: Graph, values: list[float], output: int, steps: list[Step] | None = None
+) -> list[float]:
     """d output / d node for every node, in ``graph.order``: the reference interpreter.
 
     ``values`` are the forward values (from :func:`interpret_forward`), ``output`` the
     position of the output node.  Only nodes on a path to the output pass gradients
     back; the others -- nodes after it in the order, other outputs' nodes, leaves that
     do not reach it -- keep gradient 0.0 and their partials are never computed.
+
+    If ``steps`` is a list, each contribution is recorded in it as a :class:`Step`, in
+    the order it is added (``minigrad.backward_trace`` shows them).
     """
     order, index = graph.order, graph.index
     grads = [0.0] * len(order)
@@ -147,8 +155,21 @@ def interpret_backward(graph: Graph, values: list[float], output: int) -> list[f
             j = index[operand]
             reaches[j] = True
             grads[j] += gradient * partial
+            if steps is not None:
+                steps.append(Step(position, argnum, j, gradient, partial, grads[j]))
     check_gradients_finite(graph, grads)
     return grads
+
+
+class Step(NamedTuple):
+    """One contribution of the backward pass: ``g[operand] += gradient * partial``."""
+
+    position: int  #: the node passing its gradient back (its place in ``graph.order``)
+    argnum: int  #: which operand of it (0 or 1)
+    operand: int  #: the operand's place in ``graph.order``
+    gradient: float  #: the node's gradient, d output / d node, complete at this point
+    partial: float  #: d node / d operand, from the op's rule in ops.py
+    total: float  #: the operand's gradient after adding gradient * partial
 
 
 def check_gradients_finite(graph: Graph, grads: list[float]) -> None:

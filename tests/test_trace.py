@@ -1,0 +1,62 @@
+"""backward_trace: the backward pass step by step, recorded by the reference interpreter."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from peers import MINIGRAD_OPS
+from test_random_dags import Program, programs
+
+from minigrad import Graph, Scalar, backward, backward_trace
+
+
+def test_x_minus_x_adds_two_contributions_that_cancel() -> None:
+    a = Scalar(3.0, name="a")
+    y = a - a
+    trace = backward_trace(Graph(y), y)
+    assert [(s.argnum, s.rule, s.contribution, s.total) for s in trace] == [
+        (0, "1.0", 1.0, 1.0), (1, "-1.0", -1.0, 0.0)
+    ]
+    assert trace.gradients[a] == 0.0
+
+
+def test_the_seed_example_step_by_step() -> None:
+    a = Scalar(1.5, name="a")
+    b = Scalar(-4.0, name="b")
+    d = a**3 / 5 + (b**2).relu()
+    trace = backward_trace(Graph(d), d)
+    # Reverse topological order: each node passes its gradient on only after every
+    # node using it has, so the gradients arriving are complete.
+    positions = [step.position for step in trace]
+    assert positions == sorted(positions, reverse=True)
+    last = trace[-1]
+    assert (last.operand, last.rule, last.gradient, last.partial) == (
+        a, "3 * pow(a, 3 - 1.0)", 0.2, 6.75)
+    assert math.isclose(last.total, 1.35)
+    text = str(trace)
+    assert "step(#4)" in text and "#0 a -> 1.35" in text and "#3 b -> -8" in text
+
+
+def test_inputs_and_x_times_x() -> None:
+    x = Scalar(2.0, name="x")
+    y = x * x
+    trace = backward_trace(Graph(y), y, inputs={"x": 5.0})
+    assert [s.partial for s in trace] == [5.0, 5.0]
+    assert [s.total for s in trace] == [5.0, 10.0]
+
+
+@given(programs())
+def test_the_trace_is_the_backward_pass(program: Program) -> None:
+    leaves = [Scalar(v, name=f"x{i}") for i, v in enumerate(program.inputs)]
+    y = program(MINIGRAD_OPS, *leaves)
+    graph = Graph(y, *leaves)
+    trace = backward_trace(graph, y)
+    grads = backward(graph, y)
+    assert all(trace.gradients[node] == grads[node] for node in graph.order)
+    for step in trace:  # each step adds gradient * partial, and the last sum stands
+        assert step.contribution == step.gradient * step.partial
+    final = {}
+    for step in trace:
+        final[step.operand] = step.total
+    assert all(grads[node] == total for node, total in final.items())
