@@ -2,7 +2,7 @@
 
 The language: numbers, variables, ``+ - * / **``, unary minus, parentheses, and the
 functions ``relu tanh exp log sigmoid sqrt sin cos abs``.  For example
-``a**3/5 + relu(b**2)``.
+``a**3/5 + relu(b**2)``.  Variables are Python identifiers, so ``é`` or ``x_1`` work.
 
 User text is never given to ``eval`` or ``exec``.  Python's own parser
 (``ast.parse``) turns it into a syntax tree, and we accept only the few tree shapes the
@@ -10,14 +10,26 @@ language has -- a whitelist -- and build nodes from those.  Anything else (attri
 access, calls of other names, lambdas, subscripts, comparisons, strings, huge or complex
 numbers) is a :class:`ParseError` that points at where it is, with a caret.
 
-The tree is walked with an explicit stack, so a long expression cannot hit Python's
-recursion limit here.
+Long sums and products.  Python's parser recurses, and it reads ``a + a + a + ...`` as
+``((a + a) + a) + ...``: about 3,000 terms nest too deeply for it.  But sums and
+products are flat, so we first split the text at its top-level ``+ -`` (into terms) and
+each term at its top-level ``* /`` (into factors), using Python's own ``tokenize``
+module -- so ``1e-5``, strings and parentheses are read exactly as Python reads them --
+then parse each factor by itself and combine them left to right.  That builds the same
+nodes that parsing the whole text would, with no depth limit on flat sums and products.
+Only real nesting (``a**a**a...``, ``-(-(-...))``, parentheses) is still limited.
+
+Each factor's tree is walked with an explicit stack, so nothing here recurses.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import io
+import keyword
+import re
+import tokenize
+from collections.abc import Iterator, Mapping
 
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
 
@@ -27,9 +39,21 @@ FUNCTIONS = ("relu", "tanh", "exp", "log", "sigmoid", "sqrt", "sin", "cos", "abs
 BINARY_OPS: dict[type[ast.operator], str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
 }
-MAX_EXPRESSION_LENGTH = 10_000
+#: The operators a text is split at, before parsing: sums, then products.
+SUM_OPS, PRODUCT_OPS = {"+": "add", "-": "sub"}, {"*": "mul", "/": "div"}
+SPLIT_AT = {*SUM_OPS, *PRODUCT_OPS}
+#: Enough for a sum of 100,000 terms; a bound, so that a huge text is refused at once.
+MAX_EXPRESSION_LENGTH = 1_000_000
+
+#: Spaces and line continuations (a backslash ending a line) before or after a piece.
+_LAYOUT_AT_START = re.compile(r"(?:\s|\\\r?\n)*")
+_LAYOUT_AT_END = re.compile(r"(?:\s|\\\r?\n)*\Z")
 
 Operand = Node | float
+#: A factor of a term: the operator before it ("" for the first) and its character span.
+Factor = tuple[str, int, int]
+#: A term of the sum: the operator before it ("" for the first) and its factors.
+Term = tuple[str, list[Factor]]
 
 
 class ParseError(ValueError):
@@ -49,10 +73,105 @@ class ParseError(ValueError):
         return f"{self.reason}\n  {self.text}\n  {' ' * self.offset}^"
 
 
-def _char_offset(text: str, node: ast.AST) -> int:
-    # ast gives UTF-8 *byte* offsets; the caret needs a character position.
-    byte_offset = getattr(node, "col_offset", 0)
-    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+# -- splitting a text into terms and factors ------------------------------------------------
+
+def _ends_operand(token: tokenize.TokenInfo) -> bool:
+    """Can a binary operator follow this token?  After ``x``, ``2`` or ``)`` a ``-`` is
+    binary (``x - 1``); after ``(``, ``*`` or a keyword it is unary (``(-1``, ``x*-1``)."""
+    if token.type == tokenize.NAME:
+        return not keyword.iskeyword(token.string) or token.string in ("True", "False", "None")
+    return token.type in (tokenize.NUMBER, tokenize.STRING) or token.string in (")", "]", "}")
+
+
+def _top_level_operators(source: str) -> Iterator[tuple[int, str]]:
+    """Character offset and text of each binary ``+ - * /`` outside any brackets.
+
+    Raises ValueError for texts that are not one line of Python tokens (an unclosed
+    bracket, a second logical line): those are parsed whole, so that Python's parser
+    reports the syntax error where it is.
+    """
+    line_starts = [0] + [i + 1 for i, char in enumerate(source) if char == "\n"]
+    depth, previous, ended = 0, None, False
+    layout = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT,
+              tokenize.DEDENT, tokenize.ENDMARKER}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in layout:
+                ended = ended or token.type == tokenize.NEWLINE
+                continue
+            if ended:
+                raise ValueError("more than one line")
+            if token.string in ("(", "[", "{"):
+                depth += 1
+            elif token.string in (")", "]", "}"):
+                depth -= 1
+            elif (depth == 0 and token.type == tokenize.OP and previous is not None
+                  and token.string in SPLIT_AT and _ends_operand(previous)):
+                row, column = token.start
+                yield line_starts[row - 1] + column, token.string
+            previous = token
+    except (tokenize.TokenError, SyntaxError) as error:  # IndentationError is a SyntaxError
+        raise ValueError(str(error)) from None
+
+
+def _flat_terms(source: str) -> list[Term]:
+    """``source`` split into terms of factors: ``a*b - c`` is ``[("", [a, *b]), ("-", [c])]``
+    (as character spans).  A text that cannot be split is one term of one factor."""
+    try:
+        operators = list(_top_level_operators(source))
+    except ValueError:
+        operators = []
+    terms: list[Term] = [("", [])]
+    start, before = 0, ""
+    for offset, operator in [*operators, (len(source), "")]:
+        terms[-1][1].append((before, start, offset))
+        if operator in SUM_OPS:
+            terms.append((operator, []))
+            before = ""
+        else:
+            before = operator
+        start = offset + len(operator)
+    return terms
+
+
+# -- parsing one factor ------------------------------------------------------------------------
+
+def _char_offset(text: str, line: int, byte_offset: int) -> int:
+    """ast's (1-based line, UTF-8 byte column) as a character offset into ``text``."""
+    lines = text.split("\n")
+    before = sum(len(previous) + 1 for previous in lines[: max(line, 1) - 1])
+    line_text = lines[max(line, 1) - 1] if line <= len(lines) else ""
+    return before + len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _syntax_tree(text: str, start: int, end: int) -> tuple[ast.expr, int]:
+    """The syntax tree of ``text[start:end]`` and where its stripped source begins."""
+    piece = text[start:end]
+    # Without the spaces and line continuations around it ("a +\\" newline " b"), which
+    # Python's parser would read as indentation or a stray backslash in a piece alone.
+    layout_before, layout_after = _LAYOUT_AT_START.match(piece), _LAYOUT_AT_END.search(piece)
+    assert layout_before and layout_after  # both patterns match the empty string
+    code_start = layout_before.end()
+    code_end = max(code_start, layout_after.start())
+    source, shift = piece[code_start:code_end], start + code_start
+    if not source:  # "a +": nothing after the last operator
+        raise ParseError("syntax error: invalid syntax", text, end)
+    try:
+        return ast.parse(source, mode="eval").body, shift
+    except SyntaxError as error:
+        # SyntaxError.offset counts characters from 1 within line `lineno`.
+        lines = source.split("\n")
+        line = min(max(error.lineno or 1, 1), len(lines))
+        column = min(max((error.offset or 1) - 1, 0), len(lines[line - 1]))
+        offset = shift + sum(len(previous) + 1 for previous in lines[: line - 1]) + column
+        raise ParseError(f"syntax error: {error.msg}", text, offset) from None
+    except (RecursionError, MemoryError):  # Python's parser recurses; it has limits
+        raise ParseError(
+            "the expression is nested too deeply for Python's parser (long sums and "
+            "products are fine; deep nesting such as a**a**a**... or -(-(-...)) is not)",
+            text, None) from None
+    except ValueError as error:  # e.g. an integer literal of more than 4,300 digits
+        raise ParseError(f"cannot parse the expression: {error}", text, None) from None
 
 
 def _describe_forbidden(node: ast.AST) -> str:
@@ -73,59 +192,22 @@ def _describe_forbidden(node: ast.AST) -> str:
     return f"{type(node).__name__} is not allowed in an expression"
 
 
-def _syntax_tree(text: str) -> ast.expr:
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ParseError(
-            f"the expression is {len(text):,} characters long; at most "
-            f"{MAX_EXPRESSION_LENGTH:,} are accepted", text, None)
-    if not text.strip():
-        raise ParseError("the expression is empty", text, None)
-    try:
-        return ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as error:
-        offset = (error.offset or 1) - 1 + (len(text) - len(text.lstrip()))
-        raise ParseError(f"syntax error: {error.msg}", text, offset) from None
-    except (RecursionError, MemoryError):  # Python's parser recurses; it has limits
-        raise ParseError(
-            "the expression is nested too deeply for Python's parser (try a shorter one)",
-            text, None) from None
-    except ValueError as error:  # e.g. an integer literal of more than 4,300 digits
-        raise ParseError(f"cannot parse the expression: {error}", text, None) from None
-
-
-def parse_expression(
-    text: str, values: Mapping[str, float]
-) -> tuple[Operand, dict[str, Scalar]]:
-    """Parse ``text`` into an expression whose variables are leaves with ``values``.
-
-    Returns the expression (a node, or a float if the text is just a number) and the
-    leaves by name, in order of first use.  Raises :class:`ParseError` for anything
-    outside the language and for variables without a value.
-
-    Examples
-    --------
-    >>> expression, leaves = parse_expression("a**3/5 + relu(b**2)", {"a": 1.5, "b": -4})
-    >>> expression
-    Operation('add', expr='a**3/5 + relu(b**2)')
-    >>> leaves
-    {'a': Scalar(1.5, name='a'), 'b': Scalar(-4.0, name='b')}
-    >>> parse_expression("x.__class__", {"x": 1.0})
-    Traceback (most recent call last):
-    minigrad.parse.ParseError: attribute access is not allowed
-      x.__class__
-      ^
-    """
-    source = text.strip()
-    shift = len(text) - len(text.lstrip())
-    leaves: dict[str, Scalar] = {}
+def _build(
+    tree: ast.expr, text: str, shift: int, values: Mapping[str, float],
+    leaves: dict[str, Scalar],
+) -> Operand:
+    """Nodes from one factor's syntax tree (whose source starts at ``text[shift]``);
+    new variables are added to ``leaves``."""
 
     def fail(reason: str, node: ast.AST) -> ParseError:
-        return ParseError(reason, text, shift + _char_offset(source, node))
+        offset = _char_offset(text[shift:], getattr(node, "lineno", 1),
+                              getattr(node, "col_offset", 0))
+        return ParseError(reason, text, shift + offset)
 
     # Post-order walk with an explicit stack: a node is built after its children,
     # whose results wait on `results`.
     results: list[Operand] = []
-    stack: list[tuple[ast.AST, bool]] = [(_syntax_tree(text), False)]
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
         node, children_done = stack.pop()
         if isinstance(node, ast.Constant):
@@ -136,6 +218,7 @@ def parse_expression(
             except ValueError:  # 1e999 parses as inf; a 400-digit int overflows float()
                 raise fail("the number is too large for a float", node) from None
         elif isinstance(node, ast.Name):
+            # ast has already NFKC-normalized the name, as Python does for identifiers.
             if node.id not in leaves:
                 if node.id not in values:
                     raise fail(f"variable {node.id!r} has no value; pass {node.id}=NUMBER", node)
@@ -171,5 +254,56 @@ def parse_expression(
             results.append(Operation(name, (results.pop(),)))
         else:
             raise fail(_describe_forbidden(node), node)
-    (expression,) = results
+    (result,) = results
+    return result
+
+
+# -- the whole expression -------------------------------------------------------------------
+
+def parse_expression(
+    text: str, values: Mapping[str, float]
+) -> tuple[Operand, dict[str, Scalar]]:
+    """Parse ``text`` into an expression whose variables are leaves with ``values``.
+
+    Returns the expression (a node, or a float if the text is just a number) and the
+    leaves by name, in order of first use.  Raises :class:`ParseError` for anything
+    outside the language and for variables without a value.  Sums and products may have
+    any number of terms (``x0 + x1 + ... + x99999``).
+
+    Examples
+    --------
+    >>> expression, leaves = parse_expression("a**3/5 + relu(b**2)", {"a": 1.5, "b": -4})
+    >>> expression
+    Operation('add', expr='a**3/5 + relu(b**2)')
+    >>> leaves
+    {'a': Scalar(1.5, name='a'), 'b': Scalar(-4.0, name='b')}
+    >>> parse_expression("x.__class__", {"x": 1.0})
+    Traceback (most recent call last):
+    minigrad.parse.ParseError: attribute access is not allowed
+      x.__class__
+      ^
+    """
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ParseError(
+            f"the expression is {len(text):,} characters long; at most "
+            f"{MAX_EXPRESSION_LENGTH:,} are accepted", text, None)
+    if not text.strip():
+        raise ParseError("the expression is empty", text, None)
+    terms = _flat_terms(text)
+    # Parse every factor before building any node, so that a syntax error anywhere is
+    # reported first, as parsing the whole text at once would.
+    trees = [[_syntax_tree(text, start, end) for _, start, end in factors]
+             for _, factors in terms]
+    leaves: dict[str, Scalar] = {}
+    expression: Operand | None = None
+    for (sum_operator, factors), factor_trees in zip(terms, trees, strict=True):
+        term: Operand | None = None
+        for (product_operator, _, _), (tree, shift) in zip(factors, factor_trees, strict=True):
+            factor = _build(tree, text, shift, values, leaves)
+            term = factor if term is None else Operation(PRODUCT_OPS[product_operator],
+                                                         (term, factor))
+        assert term is not None  # every term has a factor
+        expression = term if expression is None else Operation(SUM_OPS[sum_operator],
+                                                               (expression, term))
+    assert expression is not None  # there is a term
     return expression, leaves

@@ -15,9 +15,9 @@ from __future__ import annotations
 from html import escape
 
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, format_number
+from minigrad.nodes import Node, Operation, Scalar, format_number, kind_of
 from minigrad.ops import OPS
-from minigrad.visualize import ORDERED_OPS
+from minigrad.visualize import ORDERED_OPS, GraphTooLargeError, printable
 
 __all__ = ["SVG_MAX_NODES", "to_svg"]
 
@@ -28,16 +28,18 @@ CHAR_WIDTH, LINE_HEIGHT, PADDING, COLUMN_GAP, ROW_GAP = 7.2, 16, 8, 60, 18
 def box_lines(node: Node, value: float, grad: float | None) -> list[str]:
     """The text lines of a node's box: what it is, then value and gradient."""
     if isinstance(node, Scalar):
-        title = node.name if node.name is not None else "scalar"
+        # A name is shown as written; a newline in it starts a new line of the box.
+        title = printable(node.name) if node.name is not None else "scalar"
+    elif not isinstance(node, Operation):
+        title = kind_of(node)  # a Constant
     else:
-        assert isinstance(node, Operation)
         rule = OPS[node.op]
         operands = ["·" if isinstance(a, Node) else format_number(a) for a in node.args]
         if rule.infix:
             title = f"{operands[0]} {rule.symbol} {operands[1]}"
         else:
             title = f"{rule.symbol}({operands[0]})"
-    lines = [title, f"value {format_number(value)}"]
+    lines = [*title.split("\n"), f"value {format_number(value)}"]
     if grad is not None:
         lines.append(f"grad {format_number(grad)}")
     return lines
@@ -59,9 +61,10 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None) -> str:
     operand's box labelled ``a`` or ``b`` where order matters; literals show as numbers.
     """
     if len(graph) > SVG_MAX_NODES:
-        raise ValueError(
-            f"the graph has {len(graph):,} nodes; the built-in SVG drawing is for small "
-            f"graphs (at most {SVG_MAX_NODES}).  Install graphviz or use to_dot()."
+        raise GraphTooLargeError(
+            f"the graph has {len(graph):,} nodes, and MiniGrad's own simple SVG drawing "
+            f"is for small graphs (at most {SVG_MAX_NODES})",
+            "Install graphviz for bigger drawings, or use to_dot() for the DOT text",
         )
     column = columns(graph)
     texts = [box_lines(node, values[i], None if grads is None else grads[i])
@@ -106,7 +109,8 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None) -> str:
                      f'height="{height[i]:.1f}" rx="4" fill="{fill}" stroke="black"/>')
         for line_number, line in enumerate(texts[i]):
             baseline = y[i] + PADDING + LINE_HEIGHT * (line_number + 0.75)
-            weight = ' font-weight="bold"' if line_number == 0 else ""
+            is_title = line_number < len(texts[i]) - (1 if grads is None else 2)
+            weight = ' font-weight="bold"' if is_title else ""
             parts.append(f'<text x="{x[i] + PADDING:.1f}" y="{baseline:.1f}"{weight}>'
                          f"{escape(line)}</text>")
     parts.append("</svg>")

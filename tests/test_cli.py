@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,9 @@ def test_render_png_with_graphviz(capsys, tmp_path) -> None:
         (["a", "a=1", "a=2"], 2, "given twice"),
         (["a", "a=1", "c=2"], 2, "c given but not used"),
         (["relu(a, a)", "a=1"], 2, "relu takes exactly one argument"),
-        (["a" * 10_001], 2, "at most 10,000"),
+        (["a" * 1_000_001], 2, "at most 1,000,000"),
+        (["a", "1a=2"], 2, "expected NAME=VALUE"),
+        (["a", "if=2"], 2, "expected NAME=VALUE"),
         (["log(a)", "a=-1"], 1, "log(-1.0) is undefined"),
         (["sqrt(a)", "a=0"], 1, "gradient of sqrt(0.0)"),
         (["2**10000"], 1, "too large for a float"),
@@ -102,10 +106,17 @@ def test_syntax_error_caret_points_at_the_place(capsys: pytest.CaptureFixture[st
 
 
 def test_deep_or_long_expressions_do_not_crash(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "+".join(["a"] * 2000), "a=1")
-    assert status == 0 and "2000.0" in out
-    # Python's own parser gives up on deeper nesting; that is a clean error, not a crash.
-    for text in ["+".join(["a"] * 5000), "**".join(["a"] * 3000), "-" * 9000 + "a"]:
+    # Flat sums and products of any length (issue 8 item 12: 3,000 terms were refused).
+    for text, value in [("+".join(["a"] * 5000), "5000.0"), ("*".join(["a"] * 5000), "1.0")]:
+        status, out, err = run(capsys, text, "a=1")
+        assert status == 0, err
+        assert f"= {value}" in out
+    names = [f"x{i}" for i in range(3000)]
+    status, out, err = run(capsys, "+".join(names), *(f"{name}=1" for name in names), "--json")
+    assert status == 0, err
+    assert json.loads(out)["value"] == 3000.0
+    # Python's own parser gives up on deep nesting; that is a clean error, not a crash.
+    for text in ["**".join(["a"] * 3000), "-" * 9000 + "a"]:
         status, _, err = run(capsys, "--", text, "a=1")
         assert status == 2 and "too deeply" in err and "Traceback" not in err
     status, _, err = run(capsys, "(" * 500 + "a" + ")" * 500, "a=1")
@@ -130,3 +141,102 @@ def test_python_dash_m_and_console_script() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["gradients"] == {"a": 1.35, "b": -8.0}
+
+
+# -- issue 8 item 11 -----------------------------------------------------------------------
+def test_without_dot_a_big_render_is_one_clear_message(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the built-in SVG layout, <= 300 nodes
+    names = [f"x{i}" for i in range(200)]  # 399 nodes
+    status, out, err = run(capsys, "+".join(names), *(f"{n}=1" for n in names),
+                           "--render", str(tmp_path / "big.svg"))
+    assert status == 1 and out == ""
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert err.startswith("minigrad: cannot draw: the graph has 399 nodes")
+    assert "Install graphviz" in err and "--dot FILE" in err
+    assert not (tmp_path / "big.svg").exists()
+
+
+def test_with_dot_the_issues_slow_render_is_refused_at_once(capsys, tmp_path) -> None:
+    needs_dot()
+    # Issue 8 item 9: dot ran for minutes on this 100-term sum.
+    start = time.perf_counter()
+    status, _, err = run(capsys, "+".join(["a*b"] * 100), "a=1", "b=2",
+                         "--render", str(tmp_path / "x.svg"))
+    assert time.perf_counter() - start < 5
+    assert status == 1 and "too big to draw quickly" in err and "--dot FILE" in err
+    assert "max_nodes" not in err  # that advice is for Python, not the command line
+
+
+def test_dot_to_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, *SEED, "--dot", "-")
+    assert status == 0, err
+    assert out == (Path(__file__).parent / "golden" / "seed.dot").read_text()
+    assert "a**3/5 + relu(b**2) = 16.675" in err  # the table, out of the DOT's way
+    assert not Path("-").exists()
+    status, out, err = run(capsys, *SEED, "--dot", "-", "--json")
+    assert status == 2 and out == "" and "choose one" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "first_line"),
+    [
+        (["-a*b", "a=1", "b=2"], "-a*b = -2.0"),
+        (["-2*a", "a=1"], "-2*a = -2.0"),
+        (["-(a)", "--json", "a=1"], None),
+        (["--", "-a*b", "a=1", "b=2"], "-a*b = -2.0"),  # the old spelling still works
+        (["-a**2", "a=3", "--dot", "-"], None),
+    ],
+)
+def test_an_expression_may_start_with_a_minus(capsys, argv, first_line) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    if first_line is not None:
+        assert out.splitlines()[0] == first_line
+
+
+def test_a_mistyped_option_is_still_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["a", "a=1", "--jsn"])
+    assert info.value.code == 2
+    assert "unrecognized arguments: --jsn" in capsys.readouterr().err
+
+
+def test_unicode_variables_are_accepted_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "a + é", "a=1", "é=2")
+    assert status == 0, err
+    assert out.splitlines()[0] == "a + é = 3.0"
+    assert out.splitlines()[-1].split() == ["é", "2.0", "1.0"]
+    status, _, err = run(capsys, "a + é", "a=1")
+    assert status == 2 and "pass é=NUMBER" in err
+    # Python reads the ligature "ﬁ" as "fi", in the expression and so in assignments
+    status, out, err = run(capsys, "\ufb01 * 2", "\ufb01=3", "--json")
+    assert status == 0, err
+    assert json.loads(out) == {"value": 6.0, "gradients": {"fi": 2.0}}
+
+
+def command(*argv: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    options: dict[str, object] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    return subprocess.run([sys.executable, "-m", "minigrad", *argv], text=True,
+                          **{**options, **kwargs})  # type: ignore[call-overload]
+
+
+def test_an_ascii_terminal_gets_escapes_not_a_traceback() -> None:
+    result = command("a + é", "a=1", "é=2", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "a + \\xe9 = 3.0"
+    long = command("+".join(["é"] * 300), "é=1", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert long.returncode == 0 and "Traceback" not in long.stderr
+    result = command("a + é", "a=1", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 2 and "\\xe9=NUMBER" in result.stderr
+
+
+def test_a_closed_pipe_ends_the_program_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, as with `minigrad ... | head -c0`
+    try:
+        result = command(*SEED, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""
+

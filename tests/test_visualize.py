@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import graphviz
@@ -11,8 +12,18 @@ import networkx as nx
 import pytest
 from peers import REQUIRE_PEERS
 
-from minigrad import Graph, Scalar, draw_graph, relu, to_dot, to_networkx
-from minigrad.visualize import DotNotFoundError
+from minigrad import Constant, Graph, Scalar, draw_graph, relu, to_dot, to_networkx
+from minigrad.parse import parse_expression
+from minigrad.svg import to_svg
+from minigrad.visualize import (
+    DRAW_MAX_NODES,
+    DotNotFoundError,
+    DotTimeoutError,
+    GraphTooLargeError,
+    crossed_columns,
+    drawn_nodes,
+    layout_cost,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -41,18 +52,18 @@ def test_dot_is_deterministic() -> None:
 def test_dot_shows_names_values_gradients_and_ops() -> None:
     *_, d = seed_example()
     text = to_dot(d)
-    assert '"{a | value 1.5 | grad 1.35}"' in text
-    assert '"{b | value -4 | grad -8}"' in text
-    assert 'label="relu"' in text and 'label="+"' in text
+    assert "<td>a</td><td>value 1.5</td><td>grad 1.35</td>" in text
+    assert "<td>b</td><td>value -4</td><td>grad -8</td>" in text
+    assert "label=relu" in text and 'label="+"' in text
     assert 'label="a / b"' in text and 'label="a ** b"' in text
-    assert 'rankdir="LR"' in text
+    assert "rankdir=LR" in text
 
 
 def test_operand_order_is_visible() -> None:
     x, y = Scalar(1.0, name="x"), Scalar(2.0, name="y")
     text = to_dot(x - y)
-    assert 'v0 -> o2 [label="a"]' in text  # x is a
-    assert 'v1 -> o2 [label="b"]' in text  # y is b
+    assert "v0 -> o2 [headlabel=a]" in text  # x is a
+    assert "v1 -> o2 [headlabel=b]" in text  # y is b
 
 
 def test_shared_subexpressions_are_drawn_once() -> None:
@@ -61,23 +72,17 @@ def test_shared_subexpressions_are_drawn_once() -> None:
     for _ in range(60):
         y = y * y
     text = to_dot(y, gradients=False)
-    assert text.count("[label=\"{") == 61
+    assert text.count("<table") == 61
 
 
 def test_inputs_and_options() -> None:
     _, b, d = seed_example()
     text = to_dot(d, inputs={"a": 2.0}, gradients=False, graph_attr={"rankdir": "TB"})
-    assert "{a | value 2}" in text
-    assert "| grad" not in text
-    assert 'rankdir="TB"' in text
+    assert "<td>a</td><td>value 2</td></tr>" in text
+    assert "<td>grad" not in text
+    assert "rankdir=TB" in text
     graph = Graph(d, b * 2)
-    assert "{b | value -4 | grad 2}" in to_dot(graph, output=graph.outputs[1])
-
-
-def test_names_are_escaped() -> None:
-    weird = Scalar(1.0, name='a"b{c}|<d>\\')
-    text = to_dot(weird * 2)
-    assert r'a\"b\\{c\\}\\|\\<d\\>\\\\' in text
+    assert "<td>b</td><td>value -4</td><td>grad 2</td>" in to_dot(graph, output=graph.outputs[1])
 
 
 def test_big_graph_to_dot_and_draw_refusal() -> None:
@@ -88,7 +93,7 @@ def test_big_graph_to_dot_and_draw_refusal() -> None:
         total = total + term
     text = to_dot(total)
     assert text.count("->") > 60_000
-    with pytest.raises(ValueError, match=r"40,000 nodes.*max_nodes=None"):
+    with pytest.raises(ValueError, match=r"too big to draw.*max_nodes=None"):
         draw_graph(total)
 
 
@@ -122,6 +127,103 @@ def test_without_dot_the_error_says_how_to_install(monkeypatch, tmp_path) -> Non
         drawing.render(tmp_path / "never-rendered", format="png")
 
 
+def test_constants_are_drawn_as_value_boxes() -> None:
+    constant = Constant(2.0)
+    graph = Graph(constant)
+    assert "<td>value 2</td><td>grad 1</td>" in to_dot(graph)
+    assert "constant" in to_svg(graph, [2.0], None)
+    assert layout_cost(graph) == 1
+
+
+# -- drawing stays fast (issue 8, item 9) ---------------------------------------------------
+def products_sum(terms: int) -> object:
+    """The issue's reproduction: a*b + a*b + ... -- a and b are used in every term."""
+    expression, _ = parse_expression(" + ".join(["a*b"] * terms), {"a": 1.0, "b": 2.0})
+    return expression
+
+
+def test_layout_cost_counts_the_columns_that_long_edges_cross() -> None:
+    graph = Graph(products_sum(100))
+    assert len(graph) == 201
+    assert drawn_nodes(graph) == 400  # 201 value boxes and 199 op ellipses
+    # The k-th product's box feeds the sum's chain 2k columns to its right.
+    assert crossed_columns(graph) == 9702
+    assert layout_cost(graph) == 400 + 9702 // 3
+    x = [Scalar(1.0, name=f"x{i}") for i in range(3)]
+    assert crossed_columns(Graph(x[0] + x[1] + x[2])) == 0  # each leaf beside its use
+
+
+def test_the_issues_slow_drawing_is_refused_at_once(monkeypatch, tmp_path) -> None:
+    # Before: draw_graph accepted this 201-node graph, and dot ran for minutes on it.
+    monkeypatch.setenv("PATH", str(tmp_path))  # refused before dot is even looked for
+    start = time.perf_counter()
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_graph(products_sum(100))
+    assert time.perf_counter() - start < 1
+    message = str(info.value)
+    for advice in ["to_dot()", "to_networkx()", "smaller graph", "max_nodes=None"]:
+        assert advice in message
+    assert "3,634" in message and "9,702" in message
+    assert isinstance(info.value, ValueError)  # what callers caught before
+    assert draw_graph(products_sum(100), max_nodes=None).source  # the escape hatch
+
+
+def test_what_is_accepted_draws_quickly() -> None:
+    needs_dot()
+    # 60 terms took dot 3.7 s before (5 s on a busy machine); now about 0.1 s.
+    drawing = draw_graph(products_sum(60))
+    start = time.perf_counter()
+    assert "<svg" in drawing.pipe(format="svg", encoding="utf-8")
+    assert time.perf_counter() - start < 2.5
+    # The slowest shape we found at the limit: a sum of 1,000 variables (1.2 s).
+    names = [f"x{i}" for i in range(1000)]
+    expression, _ = parse_expression("+".join(names), dict.fromkeys(names, 1.0))
+    assert layout_cost(Graph(expression)) <= DRAW_MAX_NODES
+    start = time.perf_counter()
+    draw_graph(expression, gradients=False).pipe(format="svg")
+    assert time.perf_counter() - start < 10
+
+
+def test_fast_layout_attributes_are_defaults_the_user_can_override() -> None:
+    text = to_dot(seed_example()[2])
+    assert "graph [newrank=true nslimit=1 rankdir=LR]" in text
+    assert "nslimit=5" in to_dot(seed_example()[2], graph_attr={"nslimit": 5})
+
+
+def test_a_slow_dot_is_stopped_with_a_clear_message(monkeypatch, tmp_path: Path) -> None:
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    fake_dot = tmp_path / "dot"  # a dot that never finishes
+    fake_dot.write_text(f"#!/bin/sh\nexec {sleep} 60\n")
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    drawing = draw_graph(seed_example()[2], timeout=0.5)
+    start = time.perf_counter()
+    with pytest.raises(DotTimeoutError, match=r"stopped after 0.5 seconds.*to_dot\(\).*"
+                       r"timeout=None") as info:
+        drawing.pipe(format="svg")
+    assert time.perf_counter() - start < 5
+    assert isinstance(info.value, subprocess.TimeoutExpired)
+    with pytest.raises(DotTimeoutError):
+        drawing.render(tmp_path / "never", format="svg")
+
+
+def test_render_writes_where_graphviz_would(tmp_path: Path, monkeypatch) -> None:
+    needs_dot()
+    drawing = draw_graph(seed_example()[2])
+    path = drawing.render(tmp_path / "seed", format="svg", cleanup=True)
+    assert path == f"{tmp_path / 'seed'}.svg" and "<svg" in Path(path).read_text()
+    assert not (tmp_path / "seed").exists()  # cleanup removed the DOT source
+    path = drawing.render(outfile=tmp_path / "picture.png")
+    assert path == str(tmp_path / "picture.png")
+    assert Path(path).read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "picture.gv").read_text() == drawing.source
+    viewed = []
+    monkeypatch.setattr(graphviz, "view", lambda path, quiet: viewed.append(path))
+    drawing.view(tmp_path / "shown")  # graphviz's view() calls render(..., quiet_view=...)
+    assert viewed == [f"{tmp_path / 'shown'}.pdf"]  # graphviz's default format
+
+
 # -- networkx ------------------------------------------------------------------------------
 def test_to_networkx_has_plain_attributes() -> None:
     *_, d = seed_example()
@@ -130,7 +232,7 @@ def test_to_networkx_has_plain_attributes() -> None:
     assert list(exported.nodes) == [f"n{i}" for i in range(7)]
     assert exported.nodes["n0"] == {"op": "scalar", "name": "a", "value": 1.5, "grad": 1.35}
     assert exported.nodes["n6"]["op"] == "add"
-    assert exported.nodes["n1"]["args"] == "n0 3"
+    assert exported.nodes["n1"]["args"] == "n0 3.0"  # exact since the export change
     assert "grad" not in to_networkx(graph).nodes["n0"]
     assert nx.is_isomorphic(exported, graph.nx)
 
