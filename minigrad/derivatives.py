@@ -30,10 +30,11 @@ size of SymPy's ``diff`` plus ``cse`` instead of doubling with every order.
 Conventions are those of the rules: ``relu'`` is ``step``, whose own slope is 0, so
 ``relu'' = 0``; ``sqrt'`` is ``0.5 / sqrt(x)``, so ``diff(sqrt(x), x)`` evaluated at 0
 raises :class:`~minigrad.errors.EvaluationError` (a division by zero), never inf.
-One difference from :func:`~minigrad.backward`: a term that the builder folds away is
-not evaluated, so where :func:`~minigrad.backward` would raise on ``0 * inf`` in a
-term multiplied by a literal 0 (``0.0 * sqrt(x)`` at x = 0), the derivative graph
-gives 0 (see :func:`~minigrad.simplify.simplify`).
+Two differences from :func:`~minigrad.backward`, both where it raises: only the parts
+of the graph that depend on the leaves asked about are differentiated (``backward``
+computes the gradient of every node, and raises if any is infinite), and a term the
+builder folds away is not evaluated, so ``0.0 * sqrt(x)`` at x = 0 has derivative 0
+here where ``backward`` raises on 0 * inf (see :func:`~minigrad.simplify.simplify`).
 """
 
 from __future__ import annotations

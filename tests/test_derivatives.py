@@ -260,14 +260,14 @@ def operation_count(node: minigrad.Node) -> int:
 
 
 def sympy_cse_count(expression: Any) -> int:
-    sympy = pytest.importorskip("sympy")
+    sympy = import_peer("sympy")
     replacements, reduced = sympy.cse(expression)
     return sum(sympy.count_ops(e) for _, e in replacements) + sympy.count_ops(reduced[0])
 
 
 @pytest.mark.parametrize("name", sorted(SWELL_CASES))
 def test_eighth_derivatives_match_sympy_and_do_not_swell(name: str) -> None:
-    sympy = pytest.importorskip("sympy")
+    sympy = import_peer("sympy")
     ours_of, theirs_of, point = SWELL_CASES[name]
     x = Scalar(point, name="x")
     symbol = sympy.Symbol("x")
