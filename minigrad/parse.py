@@ -1,8 +1,10 @@
 """The command line's expression language, parsed safely into MiniGrad nodes.
 
 The language: numbers, variables, ``+ - * / **``, unary minus, parentheses, and the
-functions ``relu tanh exp log sigmoid sqrt sin cos abs``.  For example
-``a**3/5 + relu(b**2)``.  Variables are Python identifiers, so ``é`` or ``x_1`` work.
+functions: every op of the table in ``ops.py`` written ``name(x)`` (``relu``, ``exp``,
+``sin``, ..., ``step``, ``sign``: :data:`FUNCTIONS`, read off the table, so a new row
+is a new function here too).  For example ``a**3/5 + relu(b**2)``.  Variables are
+Python identifiers, so ``é`` or ``x_1`` work.
 
 User text is never given to ``eval`` or ``exec``.  Python's own parser
 (``ast.parse``) turns it into a syntax tree, and we accept only the few tree shapes the
@@ -31,11 +33,15 @@ import re
 import tokenize
 from collections.abc import Iterator, Mapping
 
-from minigrad.nodes import Node, Operation, Scalar, as_finite_float
+from minigrad.nodes import FUNCTION_OPS, Node, Operation, Scalar, as_finite_float
+from minigrad.ops import OPS
 
 __all__ = ["FUNCTIONS", "MAX_EXPRESSION_LENGTH", "ParseError", "parse_expression"]
 
-FUNCTIONS = ("relu", "tanh", "exp", "log", "sigmoid", "sqrt", "sin", "cos", "abs")
+#: The functions of the language: the function-style ops of the table, in its order.
+#: Each takes as many arguments as its op has operands.
+FUNCTIONS: tuple[str, ...] = FUNCTION_OPS
+_COUNTS = {1: "one", 2: "two"}
 BINARY_OPS: dict[type[ast.operator], str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
 }
@@ -246,12 +252,16 @@ def _build(
                 shown = f"{name!r}" if name else "this"
                 raise fail(f"cannot call {shown}: the functions are {', '.join(FUNCTIONS)}",
                            node.func)
-            if node.keywords or len(node.args) != 1:
-                raise fail(f"{name} takes exactly one argument", node)
+            arity = OPS[name].arity
+            if node.keywords or len(node.args) != arity:
+                raise fail(f"{name} takes exactly {_COUNTS.get(arity, arity)} argument"
+                           f"{'s' if arity > 1 else ''}", node)
             if not children_done:
-                stack += [(node, True), (node.args[0], False)]
+                stack += [(node, True), *((arg, False) for arg in reversed(node.args))]
                 continue
-            results.append(Operation(name, (results.pop(),)))
+            arguments = tuple(results[-arity:])
+            del results[-arity:]
+            results.append(Operation(name, arguments))
         else:
             raise fail(_describe_forbidden(node), node)
     (result,) = results

@@ -5,41 +5,60 @@ a fresh machine may lack.  So that ``minigrad ... --render graph.svg`` always gi
 a picture, this module draws one with the simplest layout that reads well for the
 small expressions people draw: left to right in columns, a node's column being the
 length of the longest path to it from a leaf (so every edge points right), rows in
-topological order.  One box per node: its name or op, value and gradient.
+topological order.  One box per node: its name or op, value and gradient; a
+:class:`~minigrad.nodes.Constant` is a small grey box with its number, as literals
+are in :mod:`minigrad.visualize`, which this follows: ``1st``/``2nd`` on the edges into
+ops whose operand order matters, and, if asked for, node numbers ``#i`` and each edge's
+backward step (``∂`` and ``←``).
 
 It is a fallback, not a rival to graphviz; :func:`minigrad.draw_graph` uses graphviz.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, format_number, kind_of
+from minigrad.nodes import Constant, Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
-from minigrad.visualize import ORDERED_OPS, GraphTooLargeError, printable
+from minigrad.trace import TraceStep
+from minigrad.visualize import (
+    BACKWARD_COLOR,
+    LEGEND_LINES,
+    OPERAND_SLOTS,
+    ORDERED_OPS,
+    GraphTooLargeError,
+    printable,
+)
 
 __all__ = ["SVG_MAX_NODES", "to_svg"]
 
 SVG_MAX_NODES = 300
 CHAR_WIDTH, LINE_HEIGHT, PADDING, COLUMN_GAP, ROW_GAP = 7.2, 16, 8, 60, 18
+LEAF_FILL, OP_FILL = "#eef4ff", "white"
+NUMBER_FILL = "#ebebeb"  # graphviz's grey92, the colour of number boxes in to_dot
 
 
-def box_lines(node: Node, value: float, grad: float | None) -> list[str]:
-    """The text lines of a node's box: what it is, then value and gradient."""
+def box_lines(node: Node, value: float, grad: float | None,
+              number: int | None = None) -> list[str]:
+    """The text lines of a node's box: what it is, then value and gradient; a
+    Constant's box holds just its number.  ``number``: ``#i`` starts the first line."""
+    prefix = "" if number is None else f"#{number}  "
+    if isinstance(node, Constant):  # a number, drawn like a literal
+        return [prefix + format_number(value)]
     if isinstance(node, Scalar):
         # A name is shown as written; a newline in it starts a new line of the box.
         title = printable(node.name) if node.name is not None else "scalar"
-    elif not isinstance(node, Operation):
-        title = kind_of(node)  # a Constant
     else:
+        assert isinstance(node, Operation)
         rule = OPS[node.op]
         operands = ["·" if isinstance(a, Node) else format_number(a) for a in node.args]
         if rule.infix:
             title = f"{operands[0]} {rule.symbol} {operands[1]}"
         else:
             title = f"{rule.symbol}({operands[0]})"
-    lines = [*title.split("\n"), f"value {format_number(value)}"]
+    lines = [*(prefix + title).split("\n"), f"value {format_number(value)}"]
     if grad is not None:
         lines.append(f"grad {format_number(grad)}")
     return lines
@@ -54,11 +73,72 @@ def columns(graph: Graph) -> list[int]:
     return column
 
 
-def to_svg(graph: Graph, values: list[float], grads: list[float] | None) -> str:
+def label_text(x: float, y: float, anchor: str, colour: str, text: str) -> str:
+    """A small label over the lines: written twice, first as a thick white outline, so
+    that a line crossing it does not hide it (``paint-order`` would do it in one, but
+    not every SVG renderer knows it)."""
+    attributes = f'x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="10"'
+    return (f'<text {attributes} fill="white" stroke="white" stroke-width="3">'
+            f'{escape(text)}</text>\n<text {attributes} fill="{colour}">{escape(text)}</text>')
+
+
+def edge_label(slot: str | None, step: TraceStep | None) -> list[tuple[str, str]]:
+    """The text lines on an edge into an op, with their colours: its slot where order
+    matters, then with partials the step's ``∂`` and ``←``, as in
+    :func:`minigrad.visualize.partial_label`."""
+    lines = [] if slot is None else [(slot, "black")]
+    if step is not None:
+        lines += [(f"∂ {format_number(step.partial)}", BACKWARD_COLOR),
+                  (f"← {format_number(step.contribution)}", BACKWARD_COLOR)]
+    return lines
+
+
+def edge_labels(graph: Graph, steps: Sequence[TraceStep] | None
+                ) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """The lines on each edge from a node operand, by (node's position, argnum)."""
+    step_on_edge = {(step.position, step.argnum): step for step in steps or ()}
+    labels = {}
+    for i, node in enumerate(graph.order):
+        ordered = isinstance(node, Operation) and node.op in ORDERED_OPS
+        for k, operand in enumerate(node.args):
+            if isinstance(operand, Node):
+                labels[i, k] = edge_label(OPERAND_SLOTS[k] if ordered else None,
+                                          step_on_edge.get((i, k)))
+    return labels
+
+
+class Layout:
+    """Where each box goes: ``x``, ``y``, ``width``, ``height`` per node, and the size
+    of the picture.  Columns ``gap`` apart, with ``room`` above and below each box for
+    labels."""
+
+    def __init__(self, graph: Graph, texts: list[list[str]], gap: float, room: float) -> None:
+        column = columns(graph)
+        self.width = [PADDING * 2 + CHAR_WIDTH * max(map(len, lines)) for lines in texts]
+        self.height = [PADDING * 2 + LINE_HEIGHT * len(lines) for lines in texts]
+        n_columns = max(column) + 1
+        column_width = [max((w for w, c in zip(self.width, column, strict=True) if c == k),
+                            default=0.0) for k in range(n_columns)]
+        column_x = [PADDING + sum(column_width[:k]) + gap * k for k in range(n_columns)]
+        next_y = [PADDING + room] * n_columns
+        self.x, self.y = [0.0] * len(graph), [0.0] * len(graph)
+        for i in range(len(graph)):
+            k = column[i]
+            self.x[i], self.y[i] = column_x[k], next_y[k]
+            next_y[k] += self.height[i] + ROW_GAP + room
+        self.total_width = column_x[-1] + column_width[-1] + PADDING
+        self.total_height = max(next_y)
+
+
+def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
+           steps: Sequence[TraceStep] | None = None, numbers: bool = False) -> str:
     """SVG text of the graph, values and gradients given per position in ``graph.order``.
 
     Operands that are nodes show as ``·`` in an op's title, with an arrow from the
-    operand's box labelled ``a`` or ``b`` where order matters; literals show as numbers.
+    operand's box labelled ``1st`` or ``2nd`` where order matters; literals show as
+    numbers.  ``steps`` (of a backward trace) put each edge's ``∂`` and ``←`` on it, in
+    the middle, and a legend under the picture; ``numbers`` starts each box with the
+    node's number ``#i``.
     """
     if len(graph) > SVG_MAX_NODES:
         raise GraphTooLargeError(
@@ -66,52 +146,78 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None) -> str:
             f"is for small graphs (at most {SVG_MAX_NODES})",
             "Install graphviz for bigger drawings, or use to_dot() for the DOT text",
         )
-    column = columns(graph)
-    texts = [box_lines(node, values[i], None if grads is None else grads[i])
+    labels = edge_labels(graph, steps)
+    texts = [box_lines(node, values[i], None if grads is None else grads[i],
+                       i if numbers else None)
              for i, node in enumerate(graph.order)]
-    width = [PADDING * 2 + CHAR_WIDTH * max(map(len, lines)) for lines in texts]
-    height = [PADDING * 2 + LINE_HEIGHT * len(lines) for lines in texts]
-    n_columns = max(column) + 1
-    column_width = [max((w for w, c in zip(width, column, strict=True) if c == k), default=0.0)
-                    for k in range(n_columns)]
-    column_x = [PADDING + sum(column_width[:k]) + COLUMN_GAP * k for k in range(n_columns)]
-    next_y = [float(PADDING)] * n_columns
-    x, y = [0.0] * len(graph), [0.0] * len(graph)
-    for i in range(len(graph)):
-        k = column[i]
-        x[i], y[i] = column_x[k], next_y[k]
-        next_y[k] += height[i] + ROW_GAP
-    total_width = column_x[-1] + column_width[-1] + PADDING
-    total_height = max(next_y)
+    if steps is None:
+        layout = Layout(graph, texts, COLUMN_GAP, room=0.0)
+    else:  # columns wide enough for the labels, room above and below boxes for them
+        widest = max((len(text) for lines in labels.values() for text, _ in lines), default=0)
+        layout = Layout(graph, texts, max(COLUMN_GAP, CHAR_WIDTH * widest + 24),
+                        room=LINE_HEIGHT * 2.5)
+    legend = LEGEND_LINES if steps is not None else ()
+    width = max(layout.total_width,
+                PADDING * 2 + CHAR_WIDTH * 0.85 * max(map(len, legend), default=0))
+    height = layout.total_height + LINE_HEIGHT * len(legend)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width:.0f}" '
-        f'height="{total_height:.0f}" font-family="Helvetica, Arial, sans-serif" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+        f'height="{height:.0f}" font-family="Helvetica, Arial, sans-serif" '
         'font-size="12">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
     ]
+    on_top = []  # labels, drawn last: over the lines and boxes
+    for (i, k), lines in labels.items():
+        line, label_parts = edge_parts(graph, layout, i, k, lines, middle=steps is not None)
+        parts.append(line)
+        on_top += label_parts
     for i, node in enumerate(graph.order):
-        ordered = isinstance(node, Operation) and node.op in ORDERED_OPS
-        for k, operand in enumerate(node.args):
-            if not isinstance(operand, Node):
-                continue
-            j = graph.index[operand]
-            x1, y1 = x[j] + width[j], y[j] + height[j] / 2
-            x2, y2 = x[i], y[i] + height[i] / 2 + (k - 0.5) * 8 * ordered
-            parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                         'stroke="black" marker-end="url(#arrow)"/>')
-            if ordered:
-                parts.append(f'<text x="{x2 - 12:.1f}" y="{y2 - 3:.1f}">{"ab"[k]}</text>')
-    for i in range(len(graph)):
-        fill = "#eef4ff" if isinstance(graph.order[i], Scalar) else "white"
-        parts.append(f'<rect x="{x[i]:.1f}" y="{y[i]:.1f}" width="{width[i]:.1f}" '
-                     f'height="{height[i]:.1f}" rx="4" fill="{fill}" stroke="black"/>')
-        for line_number, line in enumerate(texts[i]):
-            baseline = y[i] + PADDING + LINE_HEIGHT * (line_number + 0.75)
-            is_title = line_number < len(texts[i]) - (1 if grads is None else 2)
-            weight = ' font-weight="bold"' if is_title else ""
-            parts.append(f'<text x="{x[i] + PADDING:.1f}" y="{baseline:.1f}"{weight}>'
-                         f"{escape(line)}</text>")
+        parts += box_parts(node, layout, i, texts[i], title_lines=len(texts[i]) - (
+            1 if grads is None else 2))
+    on_top += [label_text(PADDING, layout.total_height + LINE_HEIGHT * line_number, "start",
+                          BACKWARD_COLOR, line) for line_number, line in enumerate(legend)]
+    parts += on_top
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def edge_parts(graph: Graph, layout: Layout, i: int, k: int, lines: list[tuple[str, str]],
+               middle: bool) -> tuple[str, list[str]]:
+    """The arrow from node ``i``'s operand ``k`` to it, and its labels: the slot by the
+    arrowhead, or (``middle``) all lines in the middle of the edge.  A 2nd operand's
+    labels go below its edge, the others' above: the two edges may run side by side
+    (``x - x``)."""
+    j = graph.index[graph.order[i].args[k]]  # type: ignore[index]
+    spread = 8 if len(graph.order[i].args) == 2 else 0  # two operands: two arrowheads
+    x1, y1 = layout.x[j] + layout.width[j], layout.y[j] + layout.height[j] / 2
+    x2, y2 = layout.x[i], layout.y[i] + layout.height[i] / 2 + (k - 0.5) * spread
+    arrow = (f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+             'stroke="black" marker-end="url(#arrow)"/>')
+    if not middle:  # the 1st's slot above its arrowhead, the 2nd's below
+        return arrow, [label_text(x2 - 4, y2 + (11 if k == 1 else -3), "end", colour, text)
+                       for text, colour in lines]
+    step = LINE_HEIGHT * 0.8
+    if k == 1:
+        offsets = [2 + step * (n + 1) for n in range(len(lines))]
+    else:
+        offsets = [-4 - step * (len(lines) - 1 - n) for n in range(len(lines))]
+    return arrow, [label_text((x1 + x2) / 2, (y1 + y2) / 2 + offset, "middle", colour, text)
+                   for (text, colour), offset in zip(lines, offsets, strict=True)]
+
+
+def box_parts(node: Node, layout: Layout, i: int, lines: list[str],
+              title_lines: int) -> list[str]:
+    """Node ``i``'s box and its lines of text, the title lines in bold."""
+    fill = (LEAF_FILL if isinstance(node, Scalar) else
+            NUMBER_FILL if isinstance(node, Constant) else OP_FILL)
+    x, y = layout.x[i], layout.y[i]
+    parts = [f'<rect x="{x:.1f}" y="{y:.1f}" width="{layout.width[i]:.1f}" '
+             f'height="{layout.height[i]:.1f}" rx="4" fill="{fill}" stroke="black"/>']
+    for line_number, line in enumerate(lines):
+        baseline = y + PADDING + LINE_HEIGHT * (line_number + 0.75)
+        weight = ' font-weight="bold"' if line_number < title_lines else ""
+        parts.append(f'<text x="{x + PADDING:.1f}" y="{baseline:.1f}"{weight}>'
+                     f"{escape(line)}</text>")
+    return parts

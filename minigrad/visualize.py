@@ -13,10 +13,27 @@ which shows inline in Jupyter and renders to files when graphviz's ``dot`` progr
 installed.
 
 What the picture shows (the seed's style, after micrograd): every value is a box
-``name | value | grad``; each op is a small ellipse feeding its result's box.  For
-``-``, ``/`` and ``**`` the two edges into the op are labelled ``a`` and ``b`` where
-they arrive, and the op reads ``a - b``, ``a / b`` or ``a ** b``, so operand order is
-visible.  Literal numbers are small grey boxes.
+``name | value | grad``; each op is a small ellipse, showing its symbol, feeding its
+result's box.  Where operand order matters (``-``, ``/``, ``**``: the ops the table marks
+not commutative) the two edges into the op say ``1st`` and ``2nd`` where they arrive.
+Not ``a`` and ``b``, the names the rules in ``ops.py`` give the operands: variables are
+called that too, and in ``a**3/5 + relu(b**2)`` the leaf ``b`` would arrive on an edge
+labelled ``a``.  An ordinal cannot be a variable's name.  Numbers -- literals like the
+``3`` of ``a**3``, and :class:`~minigrad.nodes.Constant` nodes such as a derivative
+that came out constant -- are small grey boxes.
+
+Two options show more, for learning how the backward pass works.  ``numbers=True``
+puts each node's number ``#i`` (its place in ``graph.order``) beside its box: the
+numbers of :func:`~minigrad.backward_trace` and of :func:`~minigrad.show_code`'s
+comments.  ``partials=True`` writes on each edge from an operand into an op the two
+numbers of its backward step ``g[operand] += g[node] * partial``::
+
+    ∂ 6.75      the partial, d node / d operand ("local derivative")
+    ← 1.35      what the step sends back to the operand: the node's grad × ∂
+
+A value's grad is the sum of the ``←`` numbers on the edges leaving its box.  They come
+from :func:`~minigrad.backward_trace`, the backward pass recording itself, so the
+picture cannot disagree with :func:`~minigrad.backward`.
 
 Text in the picture means exactly itself.  A leaf may be named ``a|b``, ``{x}``,
 ``<p>``, ``back\\`` or ``"é"``: value boxes are HTML-like tables whose cells are
@@ -33,8 +50,10 @@ refuses graphs over :data:`DRAW_MAX_NODES` of it at once, with a message saying 
 do instead.  Two graph attributes keep the rest cheap without changing small pictures:
 ``newrank=true`` (a faster way to assign columns) and ``nslimit=1`` (a cap on dot's
 slowest phase, placing nodes within columns).  Operand labels are head labels, which
-add no hidden nodes.  And a drawing that still takes longer than ``timeout`` seconds is
-stopped with :class:`DotTimeoutError`.
+add no hidden nodes; the labels of ``partials=True`` are not (dot gives each a column
+of its own, so that they never overlap), and :func:`layout_cost` counts them.  And a
+drawing that still takes longer than ``timeout`` seconds is stopped with
+:class:`DotTimeoutError`.
 """
 
 from __future__ import annotations
@@ -45,7 +64,7 @@ import re
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +73,9 @@ import graphviz
 from minigrad.backward import values_and_gradients
 from minigrad.evaluate import Inputs
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Operation, Scalar, format_number
+from minigrad.nodes import Constant, Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
+from minigrad.trace import TraceStep, backward_trace
 
 __all__ = [
     "DotNotFoundError",
@@ -68,8 +88,15 @@ __all__ = [
     "to_dot",
 ]
 
-#: Ops whose operand order matters: their op ellipse says "a - b" and edges say a, b.
-ORDERED_OPS = {"sub", "div", "pow"}
+#: Ops of two operands whose order matters (a - b is not b - a), read off the table:
+#: the edges into them say which operand is which.
+ORDERED_OPS = frozenset(
+    name for name, op in OPS.items() if op.arity == 2 and not op.commutative
+)
+#: What those edges say: the operand's place.  Ordinals, because no variable can be
+#: called ``1st`` on the command line (names are identifiers), while ``a``, ``b``,
+#: ``x`` -- or ``base`` and ``exponent`` -- are everyday variable names.
+OPERAND_SLOTS = ("1st", "2nd")
 
 #: Graph-wide DOT attributes; the defaults a user can override with ``graph_attr``.
 #: ``newrank`` and ``nslimit=1`` make dot's layout of big graphs much faster (on a sum
@@ -85,6 +112,9 @@ TABLE_STYLE = 'border="0" cellborder="1" cellspacing="0" cellpadding="6"'
 EDGE_STYLE = {
     "fontname": "Helvetica", "fontsize": "10", "labelangle": "30", "labeldistance": "2",
 }
+#: The colour of the partial and what flows back (``partials=True``), so that they read
+#: apart from the forward pass (PARTIALS_LEGEND, below, says what they are).
+BACKWARD_COLOR = "#00008b"  # dark blue, in hex: graphviz and SVG name colours differently
 OP_STYLE = {"shape": "ellipse", "fontname": "Helvetica", "fontsize": "11"}
 LITERAL_STYLE = {
     "shape": "box", "style": "filled", "fillcolor": "grey92", "fontname": "Helvetica",
@@ -196,8 +226,10 @@ def attributes(attrs: Mapping[str, object]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-def value_label(node: Node, value: float, grad: float | None) -> HtmlLabel:
-    """The label of a value box: a row of cells name (if any) | value | grad (if known)."""
+def value_label(node: Node, value: float, grad: float | None,
+                number: int | None = None) -> HtmlLabel:
+    """The label of a value box: a row of cells name (if any) | value | grad (if known),
+    after the node's number ``#i`` (if asked for), which stands outside the box."""
     cells = []
     if isinstance(node, Scalar) and node.name is not None:
         cells.append(node.name)
@@ -205,43 +237,107 @@ def value_label(node: Node, value: float, grad: float | None) -> HtmlLabel:
     if grad is not None:
         cells.append(f"grad {format_number(grad)}")
     row = "".join(f"<td>{html_text(cell)}</td>" for cell in cells)
+    if number is not None:
+        row = f'<td border="0">{number_text(number)}</td>' + row
     return HtmlLabel(f"<<table {TABLE_STYLE}><tr>{row}</tr></table>>")
 
 
+def number_text(number: int) -> str:
+    """A node's number as it shows beside its box: ``#3``, in grey (it is not a value)."""
+    return f'<font color="grey35">#{number}</font>'
+
+
+def number_box(value: float, number: int | None = None) -> dict[str, object]:
+    """The attributes of a grey number box (a literal, or a Constant node), with the
+    node's number ``#i`` beside it if given, as beside a value box."""
+    if number is None:
+        return {**LITERAL_STYLE, "label": format_number(value)}
+    cells = (f'<td border="0">{number_text(number)}</td>'
+             f'<td bgcolor="{LITERAL_STYLE["fillcolor"]}">{format_number(value)}</td>')
+    table = f'<table {TABLE_STYLE}><tr>{cells}</tr></table>'
+    return {"fontsize": LITERAL_STYLE["fontsize"], "label": HtmlLabel(f"<{table}>")}
+
+
 def op_label(op: str) -> str:
-    """The text in an op's ellipse: the symbol, or ``a - b`` where order matters."""
-    symbol = OPS[op].symbol
-    return f"a {symbol} b" if op in ORDERED_OPS else symbol
+    """The text in an op's ellipse: its symbol (the edges say which operand is which)."""
+    return OPS[op].symbol
+
+
+#: Under a picture with partials: what the numbers on the edges are.
+LEGEND_LINES = (
+    "∂  = d result / d operand, the local derivative",
+    "←  = grad of the result × ∂, added into the grad of the operand",
+)
+PARTIALS_LEGEND = {
+    "label": HtmlLabel("<" + "".join(f'{html_text(line)}<br align="left"/>'
+                                     for line in LEGEND_LINES) + ">"),
+    "labelloc": "b", "labeljust": "l", "fontname": "Helvetica", "fontsize": "10",
+    "fontcolor": BACKWARD_COLOR,
+}
+
+
+def partial_label(step: TraceStep | None, slot: str | None) -> HtmlLabel:
+    """An edge's label when partials are shown: the operand's slot (``1st``, ``2nd``)
+    where order matters, then the step's partial and the node's grad times it, sent
+    back.  A literal's edge has no step: literals have no gradient.
+
+    >>> from minigrad import Graph, Scalar, backward_trace
+    >>> a = Scalar(1.5, name="a"); y = a**3
+    >>> partial_label(backward_trace(Graph(y), y)[0], "1st")
+    '<1st<br/><font color="#00008b">∂ 6.75<br/>← 6.75</font>>'
+    """
+    lines = [] if slot is None else [slot]
+    if step is not None:
+        lines.append(f'<font color="{BACKWARD_COLOR}">∂ {format_number(step.partial)}<br/>'
+                     f"← {format_number(step.contribution)}</font>")
+    return HtmlLabel("<" + "<br/>".join(lines) + ">")
 
 
 # -- the DOT text --------------------------------------------------------------------------
 
 def dot_lines(
     graph: Graph, values: list[float], grads: list[float] | None,
-    graph_attr: Mapping[str, object],
+    graph_attr: Mapping[str, object], steps: Sequence[TraceStep] | None = None,
+    numbers: bool = False,
 ) -> Iterator[str]:
     """The lines of the DOT text: value box v<i> for each node, op ellipse o<i> for each
-    operation, literal box c<i>_<k> for the k-th operand of node i when it is a number."""
+    operation, literal box c<i>_<k> for the k-th operand of node i when it is a number.
+
+    ``steps`` (of a backward trace; None: partials not shown) label the edges they run
+    along with their partial and contribution; ``numbers`` puts ``#i`` beside each
+    node's box.
+    """
+    step_on_edge = {(step.position, step.argnum): step for step in steps or ()}
     yield "digraph minigrad {"
     yield f"    graph {attributes(graph_attr)}"
     yield f"    node {attributes(VALUE_STYLE)}"
     yield f"    edge {attributes(EDGE_STYLE)}"
     for i, node in enumerate(graph.order):
+        number = i if numbers else None
+        if isinstance(node, Constant):  # a number, like a literal: no name, no input
+            yield f"    v{i} {attributes(number_box(values[i], number))}"
+            continue
         grad = grads[i] if grads is not None else None
-        yield f"    v{i} {attributes({'label': value_label(node, values[i], grad)})}"
+        yield f"    v{i} {attributes({'label': value_label(node, values[i], grad, number)})}"
         if not isinstance(node, Operation):
             continue
         yield f"    o{i} {attributes({**OP_STYLE, 'label': op_label(node.op)})}"
         yield f"    o{i} -> v{i}"
         ordered = node.op in ORDERED_OPS
         for k, operand in enumerate(node.args):
-            edge = {"headlabel": "ab"[k]} if ordered else {}
+            slot = OPERAND_SLOTS[k] if ordered else None
+            # The slot by the arrowhead; with partials, slot and step in one label in
+            # the middle of the edge (dot keeps labels apart, not head labels).
+            edge: dict[str, object] = {}
+            if steps is not None and (slot is not None or (i, k) in step_on_edge):
+                edge["label"] = partial_label(step_on_edge.get((i, k)), slot)
+            elif slot is not None:
+                edge["headlabel"] = slot
             if isinstance(operand, Node):
                 source = f"v{graph.index[operand]}"
             else:
                 source = f"c{i}_{k}"
-                label = format_number(operand)
-                yield f"    {source} {attributes({**LITERAL_STYLE, 'label': label})}"
+                yield f"    {source} {attributes(number_box(operand))}"
             yield f"    {source} -> o{i}" + (f" {attributes(edge)}" if edge else "")
     yield "}"
 
@@ -252,6 +348,8 @@ def to_dot(
     *,
     output: Node | None = None,
     gradients: bool = True,
+    partials: bool = False,
+    numbers: bool = False,
     graph_attr: Mapping[str, str | int | float] | None = None,
 ) -> str:
     """The DOT source of a graph, with each node's value and gradient; no graphviz needed.
@@ -262,6 +360,11 @@ def to_dot(
     inputs : new leaf values for this drawing (as for :func:`minigrad.evaluate`).
     output : whose gradients to show; default the node drawn, or the Graph's first output.
     gradients : False to show values only (and skip the backward pass).
+    partials : True to write on each edge into an op its partial ``∂`` (d node / d
+        operand) and ``←`` the node's grad times it, what the backward pass sends back
+        along the edge (from :func:`~minigrad.backward_trace`).  Needs ``gradients``.
+    numbers : True to show each node's number ``#i`` (its place in ``graph.order``, as
+        in :func:`~minigrad.backward_trace` and :func:`~minigrad.show_code`).
     graph_attr : DOT graph attributes, e.g. ``{"rankdir": "TB"}`` for top-to-bottom or
         ``{"dpi": 300}``.  Keys must be attribute names; values (str, int or float) are
         shown literally.
@@ -287,8 +390,15 @@ def to_dot(
     graph, default_output = as_graph(node_or_graph)
     if output is None:
         output = default_output
-    values, grads = values_and_gradients(graph, output if gradients else None, inputs)
-    return dot_source(graph, values, grads, graph_attr)
+    if not partials:
+        values, grads = values_and_gradients(graph, output if gradients else None, inputs)
+        return dot_source(graph, values, grads, graph_attr, numbers=numbers)
+    if not gradients:
+        raise ValueError("partials=True shows the backward pass, which gradients=False skips")
+    # Everything from the one recorded backward pass: the labels and boxes agree.
+    trace = backward_trace(graph, output, inputs)
+    return dot_source(graph, list(trace.values.values()), list(trace.gradients.values()),
+                      graph_attr, steps=trace.steps, numbers=numbers)
 
 
 def dot_source(
@@ -296,9 +406,16 @@ def dot_source(
     values: list[float],
     grads: list[float] | None,
     graph_attr: Mapping[str, str | int | float] | None = None,
+    *,
+    steps: Sequence[TraceStep] | None = None,
+    numbers: bool = False,
 ) -> str:
-    """The DOT text from values and gradients already computed (per ``graph.order``)."""
-    lines = dot_lines(graph, values, grads, {**DEFAULT_GRAPH_ATTR, **(graph_attr or {})})
+    """The DOT text from values and gradients already computed (per ``graph.order``);
+    with the steps of a backward trace on the edges if given (``partials``), and node
+    numbers if asked for."""
+    legend = PARTIALS_LEGEND if steps is not None else {}
+    lines = dot_lines(graph, values, grads,
+                      {**DEFAULT_GRAPH_ATTR, **legend, **(graph_attr or {})}, steps, numbers)
     return "\n".join(lines) + "\n"
 
 
@@ -353,12 +470,23 @@ def drawn_nodes(graph: Graph) -> int:
     return len(graph) + ellipses + literals
 
 
-def layout_cost(graph: Graph) -> int:
+def operand_edges(graph: Graph) -> int:
+    """Edges into ``graph``'s op ellipses: one per operand, node or literal."""
+    return sum(len(node.args) for node in graph.order)
+
+
+def layout_cost(graph: Graph, partials: bool = False) -> int:
     """dot's work to lay out ``graph``, in nodes: its boxes and ellipses, plus one for
     every :data:`HIDDEN_PER_NODE` columns that its edges cross.
 
     A sum of many terms has few nodes, but if one value is used in every term, its edges
     cross most of the drawing's columns (see :func:`crossed_columns`).
+
+    With ``partials`` every edge has a label, which dot lays out as a node of its own,
+    in a column of its own between the operand and the op: so add one per edge, and the
+    columns double.  Measured as for :data:`DRAW_MAX_NODES`, a column crossed then costs
+    dot about as much as a node (the 60-term sum ``a*b + a*b + ...`` takes 3.9 s with
+    labels, 0.13 s without): so add one per column crossed.
 
     Examples
     --------
@@ -373,7 +501,11 @@ def layout_cost(graph: Graph) -> int:
     (100, 199, 9702)
     >>> layout_cost(Graph(total))  # 199 + 9,702 / 3
     3433
+    >>> layout_cost(Graph(total), partials=True)  # 199 + 198 edges + 9,702
+    10099
     """
+    if partials:
+        return drawn_nodes(graph) + operand_edges(graph) + crossed_columns(graph)
     return drawn_nodes(graph) + -(-crossed_columns(graph) // HIDDEN_PER_NODE)
 
 
@@ -487,22 +619,28 @@ class Drawing(graphviz.Source):  # type: ignore[misc]
         return path
 
 
-def check_size(graph: Graph, max_nodes: int | None = DRAW_MAX_NODES) -> None:
-    """Raise :class:`GraphTooLargeError` if laying ``graph`` out is more work for dot than
-    ``max_nodes`` nodes (see :func:`layout_cost`); None: no limit."""
+def check_size(graph: Graph, max_nodes: int | None = DRAW_MAX_NODES, *,
+               partials: bool = False) -> None:
+    """Raise :class:`GraphTooLargeError` if laying ``graph`` out (with ``partials`` on
+    its edges or not) is more work for dot than ``max_nodes`` nodes (see
+    :func:`layout_cost`); None: no limit."""
     if max_nodes is None:
         return
-    cost = layout_cost(graph)
-    if cost > max_nodes:
-        raise GraphTooLargeError(
-            f"the graph is too big to draw quickly: for graphviz's dot it is as much work "
-            f"as {cost:,} nodes ({drawn_nodes(graph):,} boxes and ellipses, plus one for "
-            f"every {HIDDEN_PER_NODE} columns that its edges cross, "
-            f"{crossed_columns(graph):,} in all: a value used in many places far apart "
-            f"makes long edges), more than the limit of {max_nodes:,}",
-            "Use to_dot() for the DOT text or to_networkx() to analyze the graph, draw a "
-            "smaller graph, or pass max_nodes=None to draw it anyway (dot may take minutes)",
-        )
+    cost = layout_cost(graph, partials)
+    if cost <= max_nodes:
+        return
+    work = (
+        f"{operand_edges(graph):,} edge labels, and one for every column that its edges cross"
+        if partials else f"plus one for every {HIDDEN_PER_NODE} columns that its edges cross"
+    )
+    raise GraphTooLargeError(
+        f"the graph is too big to draw quickly: for graphviz's dot it is as much work "
+        f"as {cost:,} nodes ({drawn_nodes(graph):,} boxes and ellipses, {work}, "
+        f"{crossed_columns(graph):,} in all: a value used in many places far apart "
+        f"makes long edges), more than the limit of {max_nodes:,}",
+        "Use to_dot() for the DOT text or to_networkx() to analyze the graph, draw a "
+        "smaller graph, or pass max_nodes=None to draw it anyway (dot may take minutes)",
+    )
 
 
 def draw_graph(
@@ -511,6 +649,8 @@ def draw_graph(
     *,
     output: Node | None = None,
     gradients: bool = True,
+    partials: bool = False,
+    numbers: bool = False,
     graph_attr: Mapping[str, str | int | float] | None = None,
     max_nodes: int | None = DRAW_MAX_NODES,
     timeout: float | None = DRAW_TIMEOUT,
@@ -526,13 +666,21 @@ def draw_graph(
     is refused at once with :class:`GraphTooLargeError` (a ValueError) rather than left
     to a layout that takes minutes (``max_nodes=None`` draws anyway); and dot is stopped
     after ``timeout`` seconds with :class:`DotTimeoutError` (``timeout=None``: no
-    limit).  Other parameters as for :func:`to_dot`.
+    limit).  Other parameters as for :func:`to_dot`: ``partials=True`` writes each
+    edge's partial and what flows back along it, ``numbers=True`` numbers the nodes.
+
+    Examples
+    --------
+    >>> from minigrad import Scalar
+    >>> x = Scalar(3.0, name="x")
+    >>> drawing = draw_graph(x - x, partials=True, numbers=True)
+    >>> "∂ -1<br/>← -1" in drawing.source  # the second use of x sends back -1
+    True
     """
     graph, _ = as_graph(node_or_graph)
-    check_size(graph, max_nodes)
-    dot_text = to_dot(
-        graph, inputs, output=output, gradients=gradients, graph_attr=graph_attr
-    )
+    check_size(graph, max_nodes, partials=partials)
+    dot_text = to_dot(graph, inputs, output=output, gradients=gradients, partials=partials,
+                      numbers=numbers, graph_attr=graph_attr)
     drawing = Drawing(dot_text)
     drawing.timeout = timeout
     return drawing

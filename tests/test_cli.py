@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from test_visualize import needs_dot
 
 from minigrad.cli import main
+from minigrad.nodes import FUNCTION_OPS
 from minigrad.parse import ParseError, parse_expression
 
 SEED = ["a**3/5 + relu(b**2)", "a=1.5", "b=-4"]
@@ -240,3 +242,223 @@ def test_a_closed_pipe_ends_the_program_quietly() -> None:
     assert result.returncode == 1
     assert result.stderr == ""
 
+
+
+# -- every function of the table -----------------------------------------------------------
+def test_step_and_sign_work_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "step(x)*x", "x=2")
+    assert status == 0, err
+    assert out.splitlines()[0] == "step(x)*x = 2.0"
+    assert out.splitlines()[-1].split() == ["x", "2.0", "1.0"]
+    status, out, err = run(capsys, "sign(x)*x", "x=-3", "--json")
+    assert status == 0, err
+    assert json.loads(out) == {"value": 3.0, "gradients": {"x": -1.0}}
+
+
+def test_the_help_lists_every_function_of_the_table(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert f"(functions: {' '.join(FUNCTION_OPS)})" in help_text
+    for option in ["--diff NAME", "--hessian", "--trace", "--partials", "--numbers"]:
+        assert option in help_text
+
+
+# -- derivatives on the command line -------------------------------------------------------
+F = ["sin(x)*y**2", "x=0.7", "y=1.5"]
+
+
+def test_hessian_table(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, *F, "--hessian")
+    assert status == 0, err
+    x, y = 0.7, 1.5
+    assert out.splitlines() == [
+        f"sin(x)*y**2 = {math.sin(x) * y**2!r}",
+        "",
+        "variable  value           gradient",
+        "x           0.7  1.720894921390099",
+        "y           1.5  1.932653061713073",
+        "",
+        "hessian                    x                   y",
+        "x        -1.4494897962848048  2.2945265618534654",
+        "y         2.2945265618534654   1.288435374475382",
+    ]
+    printed = [-1.4494897962848048, 2.2945265618534654, 1.288435374475382]  # xx, xy, yy
+    assert printed == pytest.approx([-math.sin(x) * y**2, 2 * y * math.cos(x), 2 * math.sin(x)])
+
+
+def test_hessian_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, *F, "--hessian", "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert list(report) == ["value", "gradients", "hessian"]
+    hessian = report["hessian"]
+    assert list(hessian) == ["x", "y"] and list(hessian["x"]) == ["x", "y"]
+    assert hessian["x"]["y"] == hessian["y"]["x"] == pytest.approx(3 * math.cos(0.7))
+    assert hessian["y"]["y"] == pytest.approx(2 * math.sin(0.7))
+
+
+def test_hessian_of_a_linear_or_constant_expression(capsys) -> None:
+    status, out, err = run(capsys, "2*x + y", "x=1", "y=2", "--hessian", "--json")
+    assert status == 0, err  # every entry a Constant(0.0): evaluated all the same
+    assert json.loads(out)["hessian"] == {"x": {"x": 0.0, "y": 0.0}, "y": {"x": 0.0, "y": 0.0}}
+    status, out, _ = run(capsys, "2*3", "--hessian")
+    assert status == 0 and out.splitlines()[-1] == "hessian: the expression has no variables"
+
+
+def test_a_huge_hessian_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    names = [f"x{i}" for i in range(101)]
+    status, out, err = run(capsys, "+".join(names), *(f"{n}=1" for n in names), "--hessian")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "101 variables" in err and "at most 100" in err
+
+
+def test_diff_prints_the_derivative_and_its_value(capsys) -> None:
+    status, out, err = run(capsys, *F, "--diff", "x")
+    assert status == 0, err
+    assert out.splitlines()[-2:] == ["", "df/dx = y**2*cos(x) = 1.720894921390099"]
+    status, out, err = run(capsys, *F, "--diff", "y", "--diff", "x", "--diff", "y")
+    assert status == 0, err
+    assert out.splitlines()[-2:] == [
+        "df/dy = sin(x)*(2*y) = 1.932653061713073",
+        "df/dx = y**2*cos(x) = 1.720894921390099",
+    ]
+
+
+def test_diff_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, *F, "--diff", "x", "--diff", "y", "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert report["derivatives"] == {
+        "x": {"expression": "y**2*cos(x)", "value": report["gradients"]["x"]},
+        "y": {"expression": "sin(x)*(2*y)", "value": report["gradients"]["y"]},
+    }
+
+
+def test_a_constant_derivative(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "2*x + y", "x=3", "y=1", "--diff", "x")
+    assert status == 0, err
+    assert out.splitlines()[-1] == "df/dx = 2 = 2.0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([*F, "--diff", "z"], "--diff z: not a variable of the expression (its variables: x, y)"),
+        ([*F, "--diff", "1x"], "--diff 1x: not a variable"),
+        (["2*3", "--diff", "x"], "(its variables: none)"),
+    ],
+)
+def test_diff_of_an_unknown_variable(capsys, argv, message) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err == f"minigrad: error: {err.removeprefix('minigrad: error: ')}"
+    assert message in err and err.count("\n") == 1
+
+
+def test_diff_by_a_normalized_name(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "\ufb01 * 3", "\ufb01=2", "--diff", "\ufb01")
+    assert status == 0, err
+    assert out.splitlines()[-1] == "df/dfi = 3 = 3.0"
+
+
+def test_a_derivative_that_cannot_be_evaluated(capsys: pytest.CaptureFixture[str]) -> None:
+    # x**1.5 and its slope 1.5*x**0.5 are 0 at 0, but the second derivative
+    # 0.75*x**-0.5 is not defined there: one line, status 1, as for any evaluation.
+    status, out, err = run(capsys, "x**1.5", "x=0", "--diff", "x", "--json")
+    assert status == 0, err
+    assert json.loads(out)["derivatives"] == {"x": {"expression": "1.5*x**0.5", "value": 0.0}}
+    status, out, err = run(capsys, "x**1.5", "x=0", "--hessian")
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("minigrad: cannot evaluate: pow: 0.0 ** (-0.5) is undefined")
+
+
+# -- the backward pass on the command line --------------------------------------------------
+def test_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "a - a", "a=3", "--trace")
+    assert status == 0, err
+    assert out.splitlines() == [
+        "a - a = 0.0",
+        "",
+        "variable  value  gradient",
+        "a           3.0       0.0",
+        "",
+        "backward pass of a - a: g[node] = d output / d node, starting from g[#1 a - a] = 1",
+        "step  node      its gradient  operand  partial: rule = value  contribution  "
+        "operand's gradient",
+        "1     #1 a - a  1             #0 a     1.0 = 1                1             1",
+        "2     #1 a - a  1             #0 a     -1.0 = -1              -1            0",
+        "gradients of the leaves: #0 a -> 0",
+    ]
+
+
+def test_trace_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "a - a", "a=3", "--trace", "--json")
+    assert status == 0
+    assert json.loads(out) == {
+        "value": 0.0,
+        "gradients": {"a": 0.0},
+        "trace": [
+            {"node": "#1 a - a", "operand": "#0 a", "gradient": 1.0, "partial": 1.0,
+             "rule": "1.0", "contribution": 1.0, "total": 1.0},
+            {"node": "#1 a - a", "operand": "#0 a", "gradient": 1.0, "partial": -1.0,
+             "rule": "-1.0", "contribution": -1.0, "total": 0.0},
+        ],
+    }
+    status, out, _ = run(capsys, *SEED, "--trace", "--json")
+    steps = json.loads(out)["trace"]
+    assert steps[-1] == {"node": "#1 a**3", "operand": "#0 a", "gradient": 0.2,
+                         "partial": 6.75, "rule": "3 * pow(a, 3 - 1.0)",
+                         "contribution": 1.35, "total": 1.35}
+
+
+def test_everything_at_once_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, *F, "--trace", "--hessian", "--diff", "y")
+    assert status == 0, err
+    starts = [out.index(text) for text in ["sin(x)*y**2 =", "variable", "df/dy =", "hessian ",
+                                           "backward pass of"]]
+    assert starts == sorted(starts)
+
+
+# -- pictures of partials --------------------------------------------------------------------
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_dot_with_partials_and_numbers(capsys, tmp_path) -> None:
+    dot_file = tmp_path / "g.dot"
+    status, _, err = run(capsys, *SEED, "--dot", str(dot_file), "--partials", "--numbers")
+    assert status == 0, err
+    assert dot_file.read_text() == (GOLDEN / "seed_partials_numbers.dot").read_text()
+    status, out, err = run(capsys, *SEED, "--dot", "-", "--partials", "--numbers", "--trace")
+    assert status == 0
+    assert out == (GOLDEN / "seed_partials_numbers.dot").read_text()
+    assert "backward pass of" in err  # the report, out of the DOT's way
+
+
+def test_fallback_svg_with_partials(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the built-in SVG layout draws
+    svg_file = tmp_path / "g.svg"
+    status, _, err = run(capsys, "x - x", "x=3", "--render", str(svg_file), "--partials",
+                         "--numbers")
+    assert status == 0, err
+    svg = svg_file.read_text()
+    for text in [">1st<", ">2nd<", ">∂ 1<", ">← 1<", ">∂ -1<", ">← -1<", ">#0  x<"]:
+        assert text in svg
+
+
+def test_render_png_with_partials(capsys, tmp_path) -> None:
+    needs_dot()
+    status, _, err = run(capsys, *SEED, "--render", str(tmp_path / "g.png"), "--partials",
+                         "--numbers")
+    assert status == 0, err
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    status, _, err = run(capsys, "+".join(["a*b"] * 60), "a=1", "b=2", "--partials",
+                         "--render", str(tmp_path / "x.svg"))
+    assert status == 1 and "238 edge labels" in err and "--dot FILE" in err
+
+
+@pytest.mark.parametrize("option", ["--partials", "--numbers"])
+def test_drawing_options_need_a_drawing(capsys, option: str) -> None:
+    status, out, err = run(capsys, *SEED, option)
+    assert status == 2 and out == ""
+    assert f"{option} is an option of the drawing: use it with --dot FILE or --render FILE" in err

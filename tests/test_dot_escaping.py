@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_visualize import needs_dot
 
-from minigrad import Graph, Scalar, draw_graph, to_dot
+from minigrad import Graph, Scalar, backward_trace, draw_graph, to_dot
 from minigrad.backward import values_and_gradients
 from minigrad.svg import to_svg
 from minigrad.visualize import printable
@@ -138,3 +138,24 @@ def test_the_fallback_svg_shows_names_exactly_and_is_valid_xml(name: str) -> Non
     root = ET.fromstring(svg)  # well-formed XML, whatever the name
     texts = [element.text or "" for element in root.iter("{http://www.w3.org/2000/svg}text")]
     assert texts[: len(printable(name).split("\n"))] == printable(name).split("\n")
+
+
+@pytest.mark.parametrize("name", SPECIAL_NAMES)
+def test_numbers_and_partials_leave_names_exact(name: str) -> None:
+    needs_dot()
+    drawing = dot_json(to_dot(seed_like(name), numbers=True, partials=True))
+    assert texts_of(drawing, "v0") == ["#0", *shown_lines(name), "value 1.5", "grad 2"]
+    assert len(drawing["objects"]) == 4  # type: ignore[arg-type]  # v0 c1_1 o1 v1: no injection
+
+
+@pytest.mark.parametrize("name", [*SPECIAL_NAMES, "tab\there", "nul\x00", "lone \ud800"])
+def test_the_fallback_svg_with_numbers_and_partials_is_valid_xml(name: str) -> None:
+    expression = seed_like(name)
+    graph = Graph(expression)
+    values, grads = values_and_gradients(graph, expression)
+    svg = to_svg(graph, values, grads, steps=backward_trace(graph, expression).steps,
+                 numbers=True)
+    root = ET.fromstring(svg)
+    texts = [element.text or "" for element in root.iter("{http://www.w3.org/2000/svg}text")]
+    lines = printable(name).split("\n")
+    assert texts[: len(lines)] == [f"#0  {lines[0]}", *lines[1:]]

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minigrad import Graph, Node, Operation, Scalar, evaluate
-from minigrad.parse import MAX_EXPRESSION_LENGTH, ParseError, _build, parse_expression
+from minigrad import OPS, Graph, Node, Operation, Scalar, evaluate
+from minigrad.nodes import FUNCTION_OPS
+from minigrad.parse import FUNCTIONS, MAX_EXPRESSION_LENGTH, ParseError, _build, parse_expression
 
 VALUES = {"a": 1.5, "b": -4.0, "c": 0.5, "é": 2.0}
 
@@ -173,3 +174,27 @@ def test_unicode_variables_are_normalized_as_python_does() -> None:
     expression, leaves = parse_expression("e\u0301 + \ufb01", {"é": 2.0, "fi": 3.0})
     assert list(leaves) == ["é", "fi"]
     assert evaluate(Graph(expression))[expression] == 5.0
+
+
+# -- the functions are the table's ----------------------------------------------------------
+
+def test_the_functions_are_the_function_ops_of_the_table() -> None:
+    # Before, a list of its own: step and sign, new rows of ops.py, were refused.
+    assert FUNCTIONS == FUNCTION_OPS == tuple(name for name, op in OPS.items() if op.is_function)
+    assert {"step", "sign", "relu", "abs"} <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", FUNCTION_OPS)
+def test_every_function_op_parses_and_evaluates(name: str) -> None:
+    expression, leaves = parse_expression(f"{name}(x) * x", {"x": 0.5})
+    assert isinstance(expression, Operation)
+    call = expression.args[0]
+    assert isinstance(call, Operation) and call.op == name and call.args == (leaves["x"],)
+    assert evaluate(Graph(expression))[expression] == OPS[name].value(0.5) * 0.5
+
+
+def test_a_call_error_lists_the_tables_functions() -> None:
+    with pytest.raises(ParseError, match=r"the functions are abs, relu, .*, step, sign"):
+        parse_expression("foo(a)", VALUES)
+    with pytest.raises(ParseError, match="step takes exactly one argument"):
+        parse_expression("step(a, b)", VALUES)
