@@ -20,9 +20,11 @@ node ``n``::
 Walking the topological order *backwards* guarantees that when we reach ``n``, every
 node that uses ``n`` has already added its share into ``g[n]``, so ``g[n]`` is
 complete.  The ``+=`` matters: a node used twice (``x - x``, ``x / x``, ``x * x``)
-receives one contribution per use.  The old MiniGrad stored each operand's partial by
-assignment, so in ``x - x`` the second operand's -1 overwrote the first's +1 and it
-reported ``d(x - x)/dx = -2`` (and -2/3 for ``x / x``).
+receives one contribution per use.  The old MiniGrad kept each node's partials in a
+dict keyed by operand, so in ``x - x`` the second operand's partial (-1) overwrote the
+first's (+1) under the one key ``x``; its backward pass then added the survivor once
+per use and reported ``d(x - x)/dx = -2`` (and, for ``x / x`` at 3, ``2 * (-1/3)``).
+Keeping one partial per *use* and adding every contribution gives 1 - 1 = 0.
 
 **Infinite slopes.**  A zero gradient times a finite partial passes back nothing, but
 zero times an *infinite* partial has no value: for ``s = sqrt(x); y = s * s`` at
