@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 
 from minigrad.graph import topological_order
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
-from minigrad.ops import OPERAND_NAMES, OPS
+from minigrad.ops import OPS
 from minigrad.simplify import NodeBuilder, Term, as_node
 
 __all__ = ["diff", "gradient", "hessian", "jvp"]
@@ -81,8 +81,11 @@ def _check_leaf(leaf: object, function: str) -> Scalar:
 def _partial(builder: NodeBuilder, node: Operation, argnum: int) -> Term:
     """d node / d operand ``argnum``, built as nodes from the op's rule program."""
     program = OPS[node.op].partial_programs[argnum]
-    variables: dict[str, object] = dict(zip(OPERAND_NAMES, node.args, strict=False))
-    variables["out"] = node
+    args = node.args  # the rules' a and b (OPERAND_NAMES), and out: the node itself
+    variables: dict[str, object] = (
+        {"a": args[0], "out": node} if len(args) == 1
+        else {"a": args[0], "b": args[1], "out": node}
+    )
     result = program.run(builder.apply, variables)  # type: ignore[arg-type]
     assert isinstance(result, Node | float)
     return result

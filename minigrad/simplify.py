@@ -51,12 +51,21 @@ _COMMUTATIVE = frozenset(name for name, op in OPS.items() if op.infix and op.com
 
 
 def _key(op: str, args: tuple[Term, ...]) -> tuple[object, ...]:
-    """What makes two operations the same: the op, operands by identity, numbers by
-    their exact bits (float.hex tells -0.0 from 0.0); for + and * in either order."""
-    parts = [(0, id(a)) if isinstance(a, Node) else (1, a.hex()) for a in args]
-    if op in _COMMUTATIVE and parts[0] > parts[1]:
-        parts.reverse()
-    return (op, *parts)
+    """What makes two operations the same: the op, operands by identity (``id``),
+    numbers by their exact bits (``float.hex`` tells -0.0 from 0.0); for + and * in
+    either order (the smaller id first, a number before a node)."""
+    if len(args) == 1:
+        (a,) = args
+        return (op, id(a) if isinstance(a, Node) else a.hex())
+    a, b = args
+    first: int | str = id(a) if isinstance(a, Node) else a.hex()
+    second: int | str = id(b) if isinstance(b, Node) else b.hex()
+    if op in _COMMUTATIVE and (
+        (type(first) is type(second) and first > second)  # type: ignore[operator]
+        or (isinstance(second, str) and isinstance(first, int))
+    ):
+        first, second = second, first
+    return (op, first, second)
 
 
 class NodeBuilder:
@@ -90,9 +99,11 @@ class NodeBuilder:
 
     def apply(self, op: str, args: tuple[Term, ...]) -> Term:
         """The op applied to the operands: a number, an existing node, or a new node."""
-        rewritten = _rewrite(self, op, args)
-        if rewritten is not None:
-            return rewritten
+        # Two nodes under + - * / **: no rewrite applies (the commonest case: skip them).
+        if not (len(args) == 2 and isinstance(args[0], Node) and isinstance(args[1], Node)):
+            rewritten = _rewrite(self, op, args)
+            if rewritten is not None:
+                return rewritten
         key = _key(op, args)
         node = self._known.get(key)
         if node is None:
