@@ -267,9 +267,14 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
     pass of ``output`` if given.  For reading and stepping through; runs nothing.
 
     Each statement is commented with its node's position in ``graph.order`` (the same
-    numbers as ``to_dot``'s ids) and op.  ``v`` holds values and ``g`` gradients, both
-    indexed by position; the caller puts the leaves' values into ``v`` and 1.0 into
-    ``g[output]`` (d output / d output) before the backward pass starts.
+    numbers ``#i`` as ``draw_graph(..., numbers=True)`` and ``backward_trace``) and op.
+    ``v`` holds values and ``g`` gradients, both indexed by position; the caller puts
+    the leaves' values into ``v`` and 1.0 into ``g[output]`` (d output / d output)
+    before the backward pass starts.  In the backward pass a gradient's first
+    contribution reads ``0.0 + ...``, because the interpreter starts every gradient at
+    0.0 and adds (so both give the same bits), and a gradient passed on unchanged --
+    both operands of ``+`` -- is no statement at all: the operand's gradient is the same
+    local (``g2 = g[6]`` then later ``... g2 ...``).  :func:`backward_chunks` says more.
 
     Examples
     --------
