@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from minigrad.graph import topological_order
+from minigrad.graph import garbage_collector_paused, topological_order
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
 from minigrad.ops import OPS
 from minigrad.simplify import NodeBuilder, Term, as_node
@@ -141,7 +141,8 @@ def gradient(output: Node, wrt: Sequence[Scalar]) -> tuple[Node, ...]:
     """
     output = _check_output(output, "gradient")
     leaves = _check_leaves(wrt, "gradient")
-    return tuple(as_node(g) for g in _reverse_sweep(output, leaves, NodeBuilder()))
+    with garbage_collector_paused():
+        return tuple(as_node(g) for g in _reverse_sweep(output, leaves, NodeBuilder()))
 
 
 def _forward_sweep(output: Node, tangent: dict[Node, Term], builder: NodeBuilder) -> Term:
@@ -184,10 +185,11 @@ def diff(output: Node, wrt: Scalar, n: int = 1) -> Node:
     builder = NodeBuilder()
     tangent: dict[Node, Term] = {leaf: 1.0}  # d/dx of each node, kept from order to order
     result: Term = output
-    for _ in range(n):
-        if not isinstance(result, Node):
-            return as_node(0.0)  # a constant: its derivatives are 0
-        result = _forward_sweep(result, tangent, builder)
+    with garbage_collector_paused():
+        for _ in range(n):
+            if not isinstance(result, Node):
+                return as_node(0.0)  # a constant: its derivatives are 0
+            result = _forward_sweep(result, tangent, builder)
     return as_node(result)
 
 
@@ -209,14 +211,15 @@ def hessian(output: Node, wrt: Sequence[Scalar]) -> tuple[tuple[Node, ...], ...]
     output = _check_output(output, "hessian")
     leaves = _check_leaves(wrt, "hessian")
     builder = NodeBuilder()
-    first = _reverse_sweep(output, leaves, builder)
-    rows = []
-    for leaf in leaves:
-        tangent: dict[Node, Term] = {leaf: 1.0}
-        rows.append(tuple(
-            as_node(_forward_sweep(g, tangent, builder) if isinstance(g, Node) else 0.0)
-            for g in first
-        ))
+    with garbage_collector_paused():
+        first = _reverse_sweep(output, leaves, builder)
+        rows = []
+        for leaf in leaves:
+            tangent: dict[Node, Term] = {leaf: 1.0}
+            rows.append(tuple(
+                as_node(_forward_sweep(g, tangent, builder) if isinstance(g, Node) else 0.0)
+                for g in first
+            ))
     return tuple(rows)
 
 
@@ -243,4 +246,5 @@ def jvp(output: Node, tangents: Mapping[Scalar, object]) -> Node:
             direction if isinstance(direction, Node)
             else as_finite_float(direction, f"the tangent of {leaf!r}")
         )
-    return as_node(_forward_sweep(output, tangent, NodeBuilder()))
+    with garbage_collector_paused():
+        return as_node(_forward_sweep(output, tangent, NodeBuilder()))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from minigrad.graph import topological_order
+from minigrad.graph import garbage_collector_paused, topological_order
 from minigrad.nodes import Constant, Node, Operation
 from minigrad.ops import OPS, RULE_ERRORS
 
@@ -177,10 +177,11 @@ def simplify(output: Node) -> Node:
         raise TypeError(f"simplify needs a node, got {type(output).__name__}")
     builder = NodeBuilder()
     new: dict[Node, Term] = {}
-    for node in topological_order((output,)):
-        if isinstance(node, Operation):
-            args = tuple(new[a] if isinstance(a, Node) else a for a in node.args)
-            new[node] = builder.apply(node.op, args)
-        else:
-            new[node] = node
+    with garbage_collector_paused():
+        for node in topological_order((output,)):
+            if isinstance(node, Operation):
+                args = tuple(new[a] if isinstance(a, Node) else a for a in node.args)
+                new[node] = builder.apply(node.op, args)
+            else:
+                new[node] = node
     return as_node(new[output])
