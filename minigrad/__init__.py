@@ -26,6 +26,10 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 graphviz is not installed).
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from minigrad import nodes as _nodes
 from minigrad.backward import backward, value_and_grad
 from minigrad.codegen import show_code
 from minigrad.derivatives import diff, gradient, hessian, jvp
@@ -33,29 +37,13 @@ from minigrad.errors import EvaluationError
 from minigrad.evaluate import NodeValues, evaluate
 from minigrad.export import to_networkx
 from minigrad.graph import Graph
-from minigrad.nodes import (
-    Constant,
-    Node,
-    Operation,
-    Scalar,
-    cos,
-    describe,
-    exp,
-    log,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    step,
-    tanh,
-)
+from minigrad.nodes import FUNCTION_OPS, Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS
 from minigrad.simplify import simplify
 from minigrad.trace import backward_trace
 from minigrad.visualize import draw_graph, to_dot
 
-__all__ = [
+__all__ = [  # and every function-style op of the table: relu, tanh, ..., atan2, gelu
     "OPS",
     "Constant",
     "EvaluationError",
@@ -66,27 +54,30 @@ __all__ = [
     "Scalar",
     "backward",
     "backward_trace",
-    "cos",
     "describe",
     "diff",
     "draw_graph",
     "evaluate",
-    "exp",
     "gradient",
     "hessian",
     "jvp",
-    "log",
-    "relu",
     "show_code",
-    "sigmoid",
-    "sign",
     "simplify",
-    "sin",
-    "sqrt",
-    "step",
-    "tanh",
     "to_dot",
     "to_networkx",
     "value_and_grad",
 ]
+
+# minigrad.relu, minigrad.atan2, ...: one function per function-style row of the op
+# table, made in nodes.py (abs is Python's own abs(x)).
+for _name in FUNCTION_OPS:
+    if _name != "abs":
+        globals()[_name] = getattr(_nodes, _name)
+        __all__.append(_name)
+
+if TYPE_CHECKING:  # what type checkers see of them
+
+    def __getattr__(name: str) -> Callable[..., Operation]: ...
+
+
 __version__ = "0.1.0"

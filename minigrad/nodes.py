@@ -425,9 +425,9 @@ def kind_of(node: Node) -> str:
 # ops.py is all it takes.  abs is left to Python's own abs(x), which calls Node.__abs__.
 
 
-def _op_function(op: str) -> Callable[[object], Operation]:
-    def function(x: object) -> Operation:
-        return Operation(op, (x,))
+def _op_function(op: str) -> Callable[..., Operation]:
+    def function(*operands: object) -> Operation:  # f(x), or f(x, y) for atan2, hypot, ...
+        return Operation(op, operands)
 
     function.__name__ = function.__qualname__ = op
     function.__doc__ = OPS[op].doc
@@ -443,17 +443,19 @@ def _op_method(op: str) -> Callable[[Node], Operation]:
     return method
 
 
-#: The function-style ops: each a method of every node, and (but abs) a function here.
+#: The function-style ops: each (but abs) a function here, and those of one operand a
+#: method of every node (``x.tan()``; ``atan2(y, x)`` is a function only).
 FUNCTION_OPS = tuple(name for name, rule in OPS.items() if rule.is_function)
 for _name in FUNCTION_OPS:
-    setattr(Node, _name, _op_method(_name))
+    if OPS[_name].arity == 1:
+        setattr(Node, _name, _op_method(_name))
     if _name != "abs":
         globals()[_name] = _op_function(_name)
         __all__.append(_name)
 
 if TYPE_CHECKING:  # the functions made above, as type checkers see them
 
-    def __getattr__(name: str) -> Callable[[object], Operation]: ...
+    def __getattr__(name: str) -> Callable[..., Operation]: ...
 
 
 # -- a short, bounded rendering of an expression, for messages and reprs ---------------
@@ -528,8 +530,12 @@ def describe(node: Node | float, max_depth: int = 4, max_chars: int = 80) -> str
                 (precedence + 1, precedence) if thing.op == "pow" else (precedence, precedence + 1)
             )
             parts = [(a, depth + 1, left_needs), symbol, (b, depth + 1, right_needs)]
-        else:
-            parts = [f"{rule.symbol}(", (thing.args[0], depth + 1, 0), ")"]
+        else:  # f(a) or f(a, b)
+            parts = [f"{rule.symbol}("]
+            for k, operand in enumerate(thing.args):
+                parts += [", "] if k else []
+                parts.append((operand, depth + 1, 0))
+            parts.append(")")
         if precedence < needed:
             parts = ["(", *parts, ")"]
         stack.extend(reversed(parts))

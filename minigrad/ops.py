@@ -235,6 +235,21 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+def _softplus(x: float) -> float:
+    # log(1 + e^x) overflows in exp() for x > 709 although the answer is just ~x; the
+    # equal form log1p(e^-|x|) + max(x, 0) cannot overflow, and log1p keeps the digits
+    # of the tiny values far left (softplus(-30) = 9.4e-14, not 0 or 1.1e-13).
+    return math.log1p(math.exp(-abs(x))) + (x if x > 0.0 else 0.0)
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))  # math.floor returns an int; values are floats
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x))
+
+
 #: The names the rules call, bound to float functions.  Note ``pow`` is math.pow, not
 #: the ** operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad
 #: returned one), while math.pow raises ValueError, which becomes an EvaluationError;
@@ -243,7 +258,12 @@ def _sign(x: float) -> float:
 RULE_NAMESPACE: dict[str, object] = {
     "pow": math.pow, "abs": abs, "tanh": math.tanh, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid,
-    "sign": _sign,
+    "sign": _sign, "tan": math.tan, "asin": math.asin, "acos": math.acos,
+    "atan": math.atan, "atan2": math.atan2, "sinh": math.sinh, "cosh": math.cosh,
+    "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh, "expm1": math.expm1,
+    "log1p": math.log1p, "log2": math.log2, "log10": math.log10, "cbrt": math.cbrt,
+    "hypot": math.hypot, "erf": math.erf, "erfc": math.erfc, "floor": _floor,
+    "ceil": _ceil, "softplus": _softplus,
 }
 
 
@@ -309,6 +329,89 @@ _ROWS = [
     # sign(a)          d/da = 0      (+1, -1, or 0 at 0; abs's slope)
     Op("sign", "sign", False, "sign(a)", ("0.0",),
        doc="The sign of x: 1, -1, or 0 at 0 (abs's slope); its slope is 0."),
+    # -- the math module's functions (names as in Python's math; numpy's for min/max) --
+    # tan(a)           d/da = 1 + tan(a)**2
+    Op("tan", "tan", False, "tan(a)", ("1.0 + out * out",), doc="The tangent (radians)."),
+    # asin(a)          d/da = 1 / sqrt(1 - a**2)     (infinite at a = +-1)
+    #   ((1 - a)(1 + a) keeps the digits that 1 - a*a loses near +-1)
+    Op("asin", "asin", False, "asin(a)", ("1.0 / sqrt((1.0 - a) * (1.0 + a))",),
+       domain="-1 <= a <= 1 (and -1 < a < 1 for its gradient)",
+       doc="The arc sine; needs -1 <= x <= 1."),
+    # acos(a)          d/da = -1 / sqrt(1 - a**2)    (infinite at a = +-1)
+    Op("acos", "acos", False, "acos(a)", ("-1.0 / sqrt((1.0 - a) * (1.0 + a))",),
+       domain="-1 <= a <= 1 (and -1 < a < 1 for its gradient)",
+       doc="The arc cosine; needs -1 <= x <= 1."),
+    # atan(a)          d/da = 1 / (1 + a**2)
+    Op("atan", "atan", False, "atan(a)", ("1.0 / (1.0 + a * a)",), doc="The arc tangent."),
+    # atan2(a, b)      the angle of the point (b, a)
+    #                  d/da = b / (a**2 + b**2)   d/db = -a / (a**2 + b**2)   (none at 0, 0)
+    Op("atan2", "atan2", False, "atan2(a, b)",
+       ("b / (a * a + b * b)", "-a / (a * a + b * b)"), commutative=False,
+       domain="a point other than (0, 0) for its gradient",
+       doc="atan2(y, x): the angle of the point (x, y), in (-pi, pi]."),
+    # sinh(a)          d/da = cosh(a)
+    Op("sinh", "sinh", False, "sinh(a)", ("cosh(a)",), doc="The hyperbolic sine."),
+    # cosh(a)          d/da = sinh(a)
+    Op("cosh", "cosh", False, "cosh(a)", ("sinh(a)",), doc="The hyperbolic cosine."),
+    # asinh(a)         d/da = 1 / sqrt(a**2 + 1) = 1 / hypot(a, 1)   (a*a would overflow)
+    Op("asinh", "asinh", False, "asinh(a)", ("1.0 / hypot(a, 1.0)",),
+       doc="The inverse hyperbolic sine."),
+    # acosh(a)         d/da = 1 / sqrt(a**2 - 1) = 1 / (sqrt(a - 1) sqrt(a + 1))  (inf at 1)
+    Op("acosh", "acosh", False, "acosh(a)", ("1.0 / (sqrt(a - 1.0) * sqrt(a + 1.0))",),
+       domain="a >= 1 (and a > 1 for its gradient)",
+       doc="The inverse hyperbolic cosine; needs x >= 1."),
+    # atanh(a)         d/da = 1 / (1 - a**2) = 1 / ((1 - a)(1 + a))
+    Op("atanh", "atanh", False, "atanh(a)", ("1.0 / ((1.0 - a) * (1.0 + a))",),
+       domain="-1 < a < 1", doc="The inverse hyperbolic tangent; needs -1 < x < 1."),
+    # e**a - 1         d/da = e**a   (not out + 1, which loses the digits of e**a << 1)
+    Op("expm1", "expm1", False, "expm1(a)", ("exp(a)",),
+       doc="e**x - 1, exact also for tiny x."),
+    # log(1 + a)       d/da = 1 / (1 + a)
+    Op("log1p", "log1p", False, "log1p(a)", ("1.0 / (1.0 + a)",), domain="a > -1",
+       doc="log(1 + x), exact also for tiny x; needs x > -1."),
+    # log2(a)          d/da = 1 / (a ln 2)
+    Op("log2", "log2", False, "log2(a)", ("1.4426950408889634 / a",), domain="a > 0",
+       doc="The base-2 logarithm; needs x > 0."),
+    # log10(a)         d/da = 1 / (a ln 10)
+    Op("log10", "log10", False, "log10(a)", ("0.4342944819032518 / a",), domain="a > 0",
+       doc="The base-10 logarithm; needs x > 0."),
+    # cbrt(a)          d/da = 1 / (3 cbrt(a)**2)     (infinite at 0)
+    Op("cbrt", "cbrt", False, "cbrt(a)", ("1.0 / (3.0 * out * out)",),
+       domain="a != 0 for its gradient", doc="The cube root (of negative x too)."),
+    # hypot(a, b)      sqrt(a**2 + b**2), without overflow
+    #                  d/da = a / out    d/db = b / out     (none at 0, 0)
+    Op("hypot", "hypot", False, "hypot(a, b)", ("a / out", "b / out"),
+       domain="a point other than (0, 0) for its gradient",
+       doc="hypot(x, y): sqrt(x**2 + y**2), without overflow."),
+    # erf(a)           d/da = 2/sqrt(pi) e**(-a**2)
+    Op("erf", "erf", False, "erf(a)", ("1.1283791670955126 * exp(-(a * a))",),
+       doc="The error function."),
+    # erfc(a) = 1 - erf(a)   d/da = -2/sqrt(pi) e**(-a**2)   (erfc(10) = 2.1e-45, not 0)
+    Op("erfc", "erfc", False, "erfc(a)", ("-1.1283791670955126 * exp(-(a * a))",),
+       doc="The complementary error function 1 - erf(x), exact also far right."),
+    # floor(a)         d/da = 0      (steps: slope 0 between them, and 0 at them, as PyTorch)
+    Op("floor", "floor", False, "floor(a)", ("0.0",), doc="The largest whole number <= x."),
+    # ceil(a)          d/da = 0
+    Op("ceil", "ceil", False, "ceil(a)", ("0.0",), doc="The smallest whole number >= x."),
+    # min(a, b)        d/da = 1 where a < b, 0 where a > b, 1/2 each at a tie (PyTorch, JAX)
+    Op("minimum", "minimum", False, "a if a <= b else b",
+       ("0.5 * (1.0 - sign(a - b))", "0.5 * (1.0 + sign(a - b))"),
+       doc="minimum(x, y): the smaller; at a tie the gradient is split equally."),
+    # max(a, b)        d/da = 1 where a > b, 0 where a < b, 1/2 each at a tie
+    Op("maximum", "maximum", False, "a if a >= b else b",
+       ("0.5 * (1.0 + sign(a - b))", "0.5 * (1.0 - sign(a - b))"),
+       doc="maximum(x, y): the larger; at a tie the gradient is split equally."),
+    # log(1 + e**a)    d/da = sigmoid(a)
+    Op("softplus", "softplus", False, "softplus(a)", ("sigmoid(a)",),
+       doc="log(1 + e**x), without overflow: a smooth relu."),
+    # a sigmoid(a)     d/da = s + a s (1 - s) = s (1 + a sigmoid(-a)) where s = sigmoid(a)
+    Op("silu", "silu", False, "a * sigmoid(a)", ("sigmoid(a) * (1.0 + a * sigmoid(-a))",),
+       doc="x * sigmoid(x) (also called swish)."),
+    # a Phi(a), Phi(a) = (1 + erf(a/sqrt(2)))/2   d/da = Phi(a) + a e**(-a**2/2)/sqrt(2 pi)
+    Op("gelu", "gelu", False, "0.5 * a * (1.0 + erf(a * 0.7071067811865476))",
+       ("0.5 * (1.0 + erf(a * 0.7071067811865476))"
+        " + a * 0.3989422804014327 * exp(-0.5 * a * a)",),
+       doc="x times the normal CDF of x (the exact, erf form)."),
 ]
 
 #: Every op by name: ``OPS["mul"].value(2.0, 3.0) == 6.0``.

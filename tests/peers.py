@@ -54,6 +54,8 @@ def _apply(name: str) -> Fn:
         return lambda o, a, b: infix(a, b)
     if name == "neg":
         return lambda o, a: -a
+    if rule.arity == 2:
+        return lambda o, a, b: getattr(o, name)(a, b)
     return lambda o, a: getattr(o, name)(a)
 
 
@@ -76,9 +78,21 @@ def _peer_ops(find: Callable[[str], Any], special: dict[str, Any]) -> types.Simp
 
 
 def torch_ops(torch: Any) -> types.SimpleNamespace:
-    # step(a) = 1 if a > 0 else 0 with slope 0, like sign: PyTorch has no such function.
-    return _peer_ops(lambda name: getattr(torch, name),
-                     {"step": lambda a: torch.sign(torch.relu(a))})
+    functional = torch.nn.functional
+
+    def two_tensors(name: str) -> Any:
+        # torch.atan2(x, 2.0) wants tensors on both sides: a literal is made one.
+        function = getattr(torch, name)
+        return lambda a, b: function(torch.as_tensor(a, dtype=torch.float64),
+                                     torch.as_tensor(b, dtype=torch.float64))
+
+    return _peer_ops(lambda name: getattr(torch, name, None) or getattr(functional, name), {
+        # step(a) = 1 if a > 0 else 0 with slope 0, like sign: PyTorch has no step.
+        "step": lambda a: torch.sign(torch.relu(a)),
+        # PyTorch has no cbrt; the real cube root, for negative a too.
+        "cbrt": lambda a: torch.sign(a) * torch.abs(a) ** (1.0 / 3.0),
+        **{name: two_tensors(name) for name in ("atan2", "hypot", "minimum", "maximum")},
+    })
 
 
 def torch_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:
@@ -90,10 +104,15 @@ def torch_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float
 
 
 def jax_ops(jax: Any) -> types.SimpleNamespace:
+    import jax.scipy.special
+
     jnp = jax.numpy
-    return _peer_ops(lambda name: getattr(jnp, name, None) or getattr(jax.nn, name),
-                     {"step": lambda a: jnp.sign(jax.nn.relu(a)), "relu": jax.nn.relu,
-                      "sigmoid": jax.nn.sigmoid})
+    return _peer_ops(lambda name: getattr(jnp, name, None) or getattr(jax.nn, name), {
+        "step": lambda a: jnp.sign(jax.nn.relu(a)), "relu": jax.nn.relu,
+        "sigmoid": jax.nn.sigmoid, "erf": jax.scipy.special.erf,
+        "erfc": jax.scipy.special.erfc,
+        "gelu": lambda a: jax.nn.gelu(a, approximate=False),
+    })
 
 
 def jax_value_and_grad(fn: Fn, xs: Sequence[float]) -> tuple[float, list[float]]:

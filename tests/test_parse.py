@@ -186,11 +186,16 @@ def test_the_functions_are_the_function_ops_of_the_table() -> None:
 
 @pytest.mark.parametrize("name", FUNCTION_OPS)
 def test_every_function_op_parses_and_evaluates(name: str) -> None:
-    expression, leaves = parse_expression(f"{name}(x) * x", {"x": 0.5})
+    arity = OPS[name].arity  # f(x) or f(x, y)
+    operands = ", ".join(["x", "y"][:arity])
+    x = 1.5 if name == "acosh" else 0.5  # inside every op's domain
+    expression, leaves = parse_expression(f"{name}({operands}) * x", {"x": x, "y": 0.25})
     assert isinstance(expression, Operation)
     call = expression.args[0]
-    assert isinstance(call, Operation) and call.op == name and call.args == (leaves["x"],)
-    assert evaluate(Graph(expression))[expression] == OPS[name].value(0.5) * 0.5
+    expected = tuple(leaves[name] for name in ("x", "y")[:arity])
+    assert isinstance(call, Operation) and call.op == name and call.args == expected
+    value = OPS[name].value(*(x, 0.25)[:arity]) * x
+    assert evaluate(Graph(expression))[expression] == value
 
 
 def test_a_call_error_lists_the_tables_functions() -> None:

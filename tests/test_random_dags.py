@@ -61,6 +61,18 @@ def comfortably_defined(op: str, operands: list[float]) -> bool:
         return False
     if op in ("relu", "abs", "step", "sign") and abs(a) < 1e-3:
         return False
+    if (op in ("asin", "acos", "atanh") and abs(a) > 0.9) or (op == "acosh" and a < 1.1):
+        return False
+    if (op == "log1p" and a < -0.9) or (op in ("log2", "log10") and a < 0.05):
+        return False
+    if (op == "cbrt" and abs(a) < 0.05) or (op == "tan" and abs(math.cos(a)) < 0.2):
+        return False
+    if op in ("floor", "ceil") and abs(a - round(a)) < 1e-3:
+        return False  # next to a step: finite differences jump
+    if op in ("minimum", "maximum") and abs(a - b) < 1e-3:
+        return False  # next to a tie
+    if op in ("atan2", "hypot") and abs(a) + abs(b) < 0.05:
+        return False
     try:
         out = OPS[op].value(*operands)
     except (ArithmeticError, ValueError):
