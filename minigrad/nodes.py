@@ -420,9 +420,10 @@ def kind_of(node: Node) -> str:
 
 
 # -- module-level functions of the same names as the methods ---------------------------
-# For every op of the table written f(a) -- relu, tanh, exp, ..., step, sign -- a function
-# ``minigrad.relu(x)`` and a method ``x.relu()``, made from its row: adding an op to
-# ops.py is all it takes.  abs is left to Python's own abs(x), which calls Node.__abs__.
+# For every op of the table written f(a) or f(a, b) -- relu, tanh, ..., atan2, hypot -- a
+# function ``minigrad.relu(x)`` (and for f(a) a method ``x.relu()``), made from its row:
+# adding an op to ops.py is all it takes.  abs is left to Python's own abs(x), which
+# calls Node.__abs__.
 
 
 def _op_function(op: str) -> Callable[..., Operation]:
