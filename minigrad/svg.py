@@ -30,6 +30,7 @@ from minigrad.visualize import (
     ORDERED_OPS,
     GraphTooLargeError,
     printable,
+    step_lines,
 )
 
 __all__ = ["SVG_MAX_NODES", "to_svg"]
@@ -88,8 +89,7 @@ def edge_label(slot: str | None, step: TraceStep | None) -> list[tuple[str, str]
     :func:`minigrad.visualize.partial_label`."""
     lines = [] if slot is None else [(slot, "black")]
     if step is not None:
-        lines += [(f"∂ {format_number(step.partial)}", BACKWARD_COLOR),
-                  (f"← {format_number(step.contribution)}", BACKWARD_COLOR)]
+        lines += [(line, BACKWARD_COLOR) for line in step_lines(step)]
     return lines
 
 

@@ -288,9 +288,14 @@ def partial_label(step: TraceStep | None, slot: str | None) -> HtmlLabel:
     """
     lines = [] if slot is None else [slot]
     if step is not None:
-        lines.append(f'<font color="{BACKWARD_COLOR}">∂ {format_number(step.partial)}<br/>'
-                     f"← {format_number(step.contribution)}</font>")
+        lines.append(f'<font color="{BACKWARD_COLOR}">{"<br/>".join(step_lines(step))}</font>')
     return HtmlLabel("<" + "<br/>".join(lines) + ">")
+
+
+def step_lines(step: TraceStep) -> list[str]:
+    """What an edge says of its backward step: ``∂`` the partial, ``←`` what is sent back
+    (the same two lines in graphviz's drawing and in svg.py's)."""
+    return [f"∂ {format_number(step.partial)}", f"← {format_number(step.contribution)}"]
 
 
 # -- the DOT text --------------------------------------------------------------------------
