@@ -145,12 +145,14 @@ def gradient(output: Node, wrt: Sequence[Scalar]) -> tuple[Node, ...]:
         return tuple(as_node(g) for g in _reverse_sweep(output, leaves, NodeBuilder()))
 
 
-def _forward_sweep(output: Node, tangent: dict[Node, Term], builder: NodeBuilder) -> Term:
+def _forward_sweep(outputs: tuple[Node, ...], tangent: dict[Node, Term],
+                   builder: NodeBuilder) -> list[Term]:
     """The forward pass on nodes: d output along the direction that ``tangent`` starts
-    with (leaf -> tangent).  Fills in ``tangent`` for every node it visits and skips
-    nodes already there, so a later call on a graph that contains these nodes (the next
-    derivative) only builds what is new.  Leaves not in it have tangent 0."""
-    order = topological_order((output,))
+    with (leaf -> tangent), for each output, from one sweep over their graph.  Fills in
+    ``tangent`` for every node it visits and skips nodes already there, so a later call
+    on a graph that contains these nodes (the next derivative) only builds what is new.
+    Leaves not in it have tangent 0."""
+    order = topological_order(outputs)
     builder.register(order)  # partials reuse nodes the graph has already
     for node in order:
         if node in tangent or not isinstance(node, Operation):
@@ -163,7 +165,7 @@ def _forward_sweep(output: Node, tangent: dict[Node, Term], builder: NodeBuilder
             term = builder.apply("mul", (_partial(builder, node, argnum), operand_tangent))
             total = builder.apply("add", (total, term))
         tangent[node] = total
-    return tangent.get(output, 0.0)
+    return [tangent.get(output, 0.0) for output in outputs]
 
 
 def diff(output: Node, wrt: Scalar, n: int = 1) -> Node:
@@ -189,7 +191,7 @@ def diff(output: Node, wrt: Scalar, n: int = 1) -> Node:
         for _ in range(n):
             if not isinstance(result, Node):
                 return as_node(0.0)  # a constant: its derivatives are 0
-            result = _forward_sweep(result, tangent, builder)
+            (result,) = _forward_sweep((result,), tangent, builder)
     return as_node(result)
 
 
@@ -213,12 +215,12 @@ def hessian(output: Node, wrt: Sequence[Scalar]) -> tuple[tuple[Node, ...], ...]
     builder = NodeBuilder()
     with garbage_collector_paused():
         first = _reverse_sweep(output, leaves, builder)
+        gradient_nodes = tuple(g for g in first if isinstance(g, Node))  # constants: 0
         rows = []
-        for leaf in leaves:
-            tangent: dict[Node, Term] = {leaf: 1.0}
+        for leaf in leaves:  # one forward sweep through all of the gradient per row
+            tangents = iter(_forward_sweep(gradient_nodes, {leaf: 1.0}, builder))
             rows.append(tuple(
-                as_node(_forward_sweep(g, tangent, builder) if isinstance(g, Node) else 0.0)
-                for g in first
+                as_node(next(tangents) if isinstance(g, Node) else 0.0) for g in first
             ))
     return tuple(rows)
 
@@ -247,4 +249,5 @@ def jvp(output: Node, tangents: Mapping[Scalar, object]) -> Node:
             else as_finite_float(direction, f"the tangent of {leaf!r}")
         )
     with garbage_collector_paused():
-        return as_node(_forward_sweep(output, tangent, NodeBuilder()))
+        (result,) = _forward_sweep((output,), tangent, NodeBuilder())
+    return as_node(result)
