@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad.fastpath as fastpath
@@ -27,9 +27,13 @@ from minigrad import (
     backward,
     evaluate,
     exp,
+    gradient,
+    hessian,
+    jvp,
     log,
     relu,
     sigmoid,
+    simplify,
     sin,
     sqrt,
     tanh,
@@ -251,3 +255,20 @@ def test_every_call_gives_the_same_results_and_errors(
     graph = Graph(output, *leaves)
     results = outcomes_of_every_call(graph, output, leaves)
     assert all(result == results[0] for result in results)
+
+
+@settings(max_examples=30)
+@given(graphs_with_constants())
+def test_derivative_graphs_give_the_same_results_on_every_call(
+    case: tuple[Operation, list[Scalar]],
+) -> None:
+    # The transformations' output is graphs like any other: their 1st and 15th calls
+    # (interpreted, then compiled) must agree too -- gradient, hessian, jvp, simplify.
+    output, leaves = case
+    built = [*gradient(output, leaves), *hessian(output, leaves)[0],
+             jvp(output, dict.fromkeys(leaves, 0.5)), simplify(output)]
+    for node in built:
+        if isinstance(node, Operation):
+            graph = Graph(node, *leaves)
+            results = outcomes_of_every_call(graph, node, leaves)
+            assert all(result == results[0] for result in results)
