@@ -3,7 +3,7 @@
 Both ways compute the same numbers (``interpret.py`` is the reference, ``codegen.py``
 generates straight-line code from the same rules, and the tests demand the same bits).
 They differ in cost.  Generating and compiling a graph's code costs about as much as
-16 to 18 interpreted calls (measured in benchmarks/run.py); the compiled code then runs
+15 to 20 interpreted calls (measured in benchmarks/run.py); the compiled code then runs
 9 to 12 times faster.  So:
 
 * A graph's first :data:`INTERPRETED_CALLS` calls are interpreted: a graph evaluated a
