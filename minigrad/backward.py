@@ -11,7 +11,14 @@ accumulate into ``.grad`` and double the gradients on a second call).
 
 from __future__ import annotations
 
-from minigrad.evaluate import Inputs, NodeValues, resolve_inputs
+from minigrad.evaluate import (
+    Inputs,
+    NodeValues,
+    Undefined,
+    check_undefined,
+    has_arrays,
+    resolve_inputs,
+)
 from minigrad.fastpath import backward_gradients, forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Node
@@ -34,11 +41,14 @@ def output_position(graph: Graph, output: object) -> int:
 
 
 def value_and_grad(
-    graph: Graph, output: Node, inputs: Inputs | None = None
+    graph: Graph, output: Node, inputs: Inputs | None = None, undefined: Undefined = "raise"
 ) -> tuple[NodeValues, NodeValues]:
     """Values of every node and gradients of ``output``, from one forward pass.
 
     Use this in a training loop that needs the loss as well as its gradients.
+    ``inputs`` and ``undefined`` are as for :func:`~minigrad.evaluate.evaluate`: with
+    arrays among the inputs, ``values[node]`` is the node's value at every point and
+    ``grads[node]`` d output / d node at every point, each a float64 array.
 
     Examples
     --------
@@ -49,9 +59,17 @@ def value_and_grad(
     >>> values[y], grads[x]
     (9.0, 6.0)
     """
-    values, grads = values_and_gradients(graph, output, inputs)
-    assert grads is not None
-    return NodeValues(graph, values), NodeValues(graph, grads)
+    position = output_position(graph, output)
+    overrides = resolve_inputs(graph, inputs, arrays=True)
+    if not has_arrays(overrides) and check_undefined(undefined) == "raise":
+        values = forward_values(graph, overrides)
+        grads = backward_gradients(graph, values, position)
+        return NodeValues(graph, values), NodeValues(graph, grads)
+    from minigrad.batch import run
+
+    batch_values, batch_grads = run(graph, overrides, position, undefined)
+    assert batch_grads is not None
+    return batch_values, batch_grads
 
 
 def values_and_gradients(
@@ -66,11 +84,14 @@ def values_and_gradients(
     return values, grads
 
 
-def backward(graph: Graph, output: Node, inputs: Inputs | None = None) -> NodeValues:
+def backward(
+    graph: Graph, output: Node, inputs: Inputs | None = None, undefined: Undefined = "raise"
+) -> NodeValues:
     """The gradient of ``output`` with respect to every node of ``graph``.
 
     Returns a fresh read-only mapping node -> float.  Leaves that do not reach
-    ``output`` get 0.0.  ``inputs`` gives leaves new values for this call only.
+    ``output`` get 0.0.  ``inputs`` gives leaves new values for this call only (arrays
+    too, as for :func:`~minigrad.evaluate.evaluate`); ``undefined`` is as there.
 
     Raises
     ------
@@ -89,4 +110,4 @@ def backward(graph: Graph, output: Node, inputs: Inputs | None = None) -> NodeVa
     >>> round(backward(graph, d, inputs={a: 2.0})[a], 12)
     2.4
     """
-    return value_and_grad(graph, output, inputs)[1]
+    return value_and_grad(graph, output, inputs, undefined)[1]

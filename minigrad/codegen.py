@@ -42,13 +42,27 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation
 from minigrad.ops import OPERAND_NAMES, OPS, RULE_NAMESPACE
 
 __all__ = ["CHUNK_SIZE", "CompiledPass", "compile_backward", "compile_forward", "show_code"]
+
+#: Which rule text a node's statement uses: ``(position, node) -> value rule`` and
+#: ``(position, node, argnum) -> partial rule``.  By default the op's own row; the
+#: batched path (``batch.py``) passes its numpy forms of the same rows.
+ValueRules = Callable[[int, Operation], str]
+PartialRules = Callable[[int, Operation, int], str]
+
+
+def _row_value_rule(position: int, node: Operation) -> str:
+    return OPS[node.op].value_rule
+
+
+def _row_partial_rule(position: int, node: Operation, argnum: int) -> str:
+    return OPS[node.op].partial_rules[argnum]
 
 #: Nodes per generated function.  Larger chunks mean fewer write-backs of gradients
 #: that several chunks touch, smaller ones less work per compile; 3000 measured best.
@@ -100,7 +114,9 @@ def _place(graph: Graph, operand: Node | float, local: set[int]) -> str:
     return f"v{j}" if j in local else f"v[{j}]"
 
 
-def forward_chunks(graph: Graph, comments: bool = False) -> Iterator[tuple[str, str]]:
+def forward_chunks(
+    graph: Graph, comments: bool = False, value_rule: ValueRules = _row_value_rule
+) -> Iterator[tuple[str, str]]:
     """The forward pass as source, one function ``forward_k(v)`` of at most
     :data:`CHUNK_SIZE` nodes at a time, as (name, source) pairs.
 
@@ -122,14 +138,18 @@ def forward_chunks(graph: Graph, comments: bool = False) -> Iterator[tuple[str, 
             name: _place(graph, operand, local)
             for name, operand in zip(OPERAND_NAMES, node.args, strict=False)
         }
-        expression = fill_in(OPS[node.op].value_rule, places)
+        expression = fill_in(value_rule(i, node), places)
         body.append(comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
         local.add(i)
     yield f"forward_{number}", _function(f"forward_{number}", "v", body)
 
 
 def backward_chunks(
-    graph: Graph, output: int, comments: bool = False
+    graph: Graph,
+    output: int,
+    comments: bool = False,
+    partial_rule: PartialRules = _row_partial_rule,
+    in_place: bool = True,
 ) -> Iterator[tuple[str, str]]:
     """The backward pass for the output at position ``output``, as source, one function
     ``backward_k(v, g)`` of at most :data:`CHUNK_SIZE` nodes at a time.
@@ -153,6 +173,9 @@ def backward_chunks(
     * The interpreter checks each partial is finite; here an infinite partial makes a
       gradient inf or NaN, the caller sees it in the finished list and re-runs the
       interpreter to raise its error.
+
+    ``in_place=False`` writes ``g3 = g3 + term`` for ``g3 += term``: for numpy arrays
+    ``+=`` writes into the array itself, which another gradient may still be (an alias).
     """
     comment = _commenter(comments)
     index = graph.index
@@ -179,7 +202,6 @@ def backward_chunks(
             yield f"backward_{number}", _function(f"backward_{number}", "v, g", body)
             body, nodes_in_chunk, number = [], 0, number + 1
         nodes_in_chunk += 1
-        rule = OPS[node.op]
         places = {"out": f"v[{i}]"}  # values are read from the list: no locals here
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = _place(graph, operand, local=set())
@@ -191,9 +213,9 @@ def backward_chunks(
             j = index[operand]
             reaches[j] = True
             own = f"g{j}"
-            sign, term = _contribution(gradient, rule.partial_rules[argnum], places)
+            sign, term = _contribution(gradient, partial_rule(i, node, argnum), places)
             if held.get(j) == own:
-                line = f"{own} {sign}= {term}"
+                line = f"{own} {sign}= {term}" if in_place else f"{own} = {own} {sign} {term}"
             elif j in held:  # an alias: now something is added, so it needs its own local
                 line = f"{own} = {held[j]} {sign} {term}"
             elif j in in_list:  # the first contribution in this chunk, not the first ever
@@ -234,8 +256,13 @@ class CompiledPass:
 
     __slots__ = ("functions",)
 
-    def __init__(self, chunks: Iterator[tuple[str, str]], label: str) -> None:
-        namespace: dict[str, object] = dict(RULE_NAMESPACE)
+    def __init__(
+        self,
+        chunks: Iterator[tuple[str, str]],
+        label: str,
+        names: Mapping[str, object] = RULE_NAMESPACE,
+    ) -> None:
+        namespace: dict[str, object] = dict(names)  # what the rules call, by name
         functions = []
         for name, source in chunks:
             exec(compile(source, f"<minigrad {label}>", "exec"), namespace)  # our own code

@@ -32,6 +32,8 @@ class EvaluationError(ArithmeticError):
     node : the node whose value or gradient failed (an ``Operation``), or None.
     op : the op's name, e.g. ``"log"``.
     operands : the operand values the op was applied to.
+    point : for a batch of inputs (numpy arrays), the index of the first point where
+        it failed; None otherwise.
     """
 
     def __init__(
@@ -41,11 +43,13 @@ class EvaluationError(ArithmeticError):
         node: Any = None,
         op: str | None = None,
         operands: tuple[float, ...] = (),
+        point: int | None = None,
     ) -> None:
         super().__init__(message)
         self.node = node
         self.op = op
         self.operands = operands
+        self.point = point
 
 
 # -- messages ---------------------------------------------------------------------------
@@ -67,21 +71,29 @@ def _call_text(op: Any, operands: tuple[float, ...]) -> str:
     return f"{op.symbol}({', '.join(map(repr, operands))})"
 
 
+def _where(point: int | None, inputs: str) -> str:
+    # For a batch: which point failed, and the inputs there ("at point 12 (x=-0.25)").
+    return "" if point is None else f", at point {point}" + (f" ({inputs})" if inputs else "")
+
+
 def value_error(
-    node: Any, op: Any, operands: tuple[float, ...], cause: BaseException | None
+    node: Any, op: Any, operands: tuple[float, ...], cause: BaseException | None,
+    point: int | None = None, inputs: str = "",
 ) -> EvaluationError:
-    """The error for an op whose value cannot be computed (or is inf/NaN)."""
-    problem = _problem(op, cause)
+    """The error for an op whose value cannot be computed (or is inf/NaN); for a batch,
+    ``point`` is the failing point's index and ``inputs`` the batched inputs there."""
+    problem = _problem(op, cause) + _where(point, inputs)
     message = f"{op.name}: {_call_text(op, operands)} {problem}. At node: {describe(node)}"
-    return EvaluationError(message, node=node, op=op.name, operands=operands)
+    return EvaluationError(message, node=node, op=op.name, operands=operands, point=point)
 
 
 def gradient_error(
-    node: Any, op: Any, operands: tuple[float, ...], argnum: int, cause: BaseException | None
+    node: Any, op: Any, operands: tuple[float, ...], argnum: int, cause: BaseException | None,
+    point: int | None = None, inputs: str = "",
 ) -> EvaluationError:
     """The error for a derivative that is infinite or undefined (``sqrt`` at 0)."""
     message = (
         f"{op.name}: the gradient of {_call_text(op, operands)} with respect to operand "
-        f"{argnum} {_problem(op, cause)}. At node: {describe(node)}"
+        f"{argnum} {_problem(op, cause)}{_where(point, inputs)}. At node: {describe(node)}"
     )
-    return EvaluationError(message, node=node, op=op.name, operands=operands)
+    return EvaluationError(message, node=node, op=op.name, operands=operands, point=point)

@@ -14,17 +14,20 @@ from __future__ import annotations
 import bisect
 import copy
 import difflib
+import numbers
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from minigrad.fastpath import forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, brief_repr
 
-__all__ = ["Inputs", "NodeValues", "evaluate", "resolve_inputs"]
+__all__ = ["Inputs", "NodeValues", "Undefined", "evaluate", "resolve_inputs"]
 
-#: What ``inputs=`` accepts: leaf nodes or leaf names, mapped to numbers.
+#: What ``inputs=`` accepts: leaf nodes or leaf names, mapped to numbers or arrays.
 Inputs = Mapping[object, object]
+#: What to do where a value or gradient is undefined: raise (the default), or "nan".
+Undefined = Literal["raise", "nan"]
 
 
 class NodeValues(Mapping[Node, float]):
@@ -95,17 +98,18 @@ class NodeValues(Mapping[Node, float]):
                 f"by_name: several leaves are named {names}{more}, and a dict keeps one "
                 "entry per name; index by the leaf nodes instead: values[leaf]"
             )
-        return {
-            leaf.name: self._values[self._graph.index[leaf]]
-            for leaf in self._graph.leaves
-            if leaf.name is not None
-        }
+        return {leaf.name: self[leaf] for leaf in self._graph.leaves if leaf.name is not None}
 
 
-def resolve_inputs(graph: Graph, inputs: Inputs | None) -> dict[int, float]:
+def resolve_inputs(
+    graph: Graph, inputs: Inputs | None, arrays: bool = False
+) -> dict[int, float]:
     """Check ``inputs`` and return {position of the leaf in graph.order: new value}.
 
-    Keys may be :class:`Scalar` leaves of the graph or their names.  Raises
+    Keys may be :class:`Scalar` leaves of the graph or their names.  With
+    ``arrays=True`` a value may also be a 1-D array of numbers (a batch, see
+    ``batch.py``; a dask array is kept as it is); with the default, numbers only.
+    Raises
 
     * ``KeyError`` for a name no leaf has, or a leaf that is not in the graph;
     * ``ValueError`` for a name two leaves share, a non-leaf node, a non-finite value,
@@ -132,8 +136,43 @@ def resolve_inputs(graph: Graph, inputs: Inputs | None) -> dict[int, float]:
         position = graph.index[leaf]
         if position in overrides:
             raise ValueError(f"inputs: leaf {leaf!r} is given twice")
-        overrides[position] = as_finite_float(value, f"inputs[{brief_repr(key)}]")
+        what = f"inputs[{brief_repr(key)}]"
+        if arrays and is_array(value):
+            overrides[position] = _as_batch(value, what)
+        else:
+            overrides[position] = as_finite_float(value, what)
     return overrides
+
+
+def is_array(value: object) -> bool:
+    """Is an input a batch of values -- a list, a tuple, a numpy, dask or other array?
+    Numbers, numpy's scalars among them, are not.  (Asked without importing numpy.)"""
+    if isinstance(value, list | tuple):
+        return True
+    return hasattr(value, "__array__") and not isinstance(value, numbers.Number)
+
+
+def is_dask(value: object) -> bool:
+    """Is an input a dask array (computed lazily, block by block)?"""
+    return type(value).__module__.split(".")[0] == "dask"
+
+
+def _as_batch(value: object, what: str) -> Any:
+    if is_dask(value):
+        return value  # checked by batch_dask.py, which keeps it lazy
+    try:
+        from minigrad.batch import as_batch
+    except ModuleNotFoundError as error:  # numpy is an optional extra
+        raise ModuleNotFoundError(
+            f"{what} is an array: evaluating a batch needs numpy; "
+            'pip install "minigrad[numpy]"'
+        ) from error
+    return as_batch(value, what)
+
+
+def has_arrays(overrides: Mapping[int, object]) -> bool:
+    """Does any input hold an array?  (The float path is taken when none does.)"""
+    return any(type(value) is not float for value in overrides.values())
 
 
 def _leaf_for_key(graph: Graph, key: object) -> Scalar:
@@ -183,14 +222,21 @@ def _known_names(graph: Graph, key: str) -> str:
     return f"did you mean {' or '.join(map(brief_repr, close))}? ({len(names):,} named leaves)"
 
 
-def evaluate(graph: Graph, inputs: Inputs | None = None) -> NodeValues:
+def evaluate(
+    graph: Graph, inputs: Inputs | None = None, undefined: Undefined = "raise"
+) -> NodeValues:
     """The value of every node of ``graph``, as a fresh mapping node -> float.
 
     Parameters
     ----------
     graph : the Graph to evaluate.
     inputs : optional new values for leaves, keyed by leaf node or leaf name.  The
-        leaves themselves do not change.
+        leaves themselves do not change.  A value may be a 1-D array (numpy, or
+        dask): the graph is then evaluated at every point at once, and every value
+        is an array (``batch.py``; needs ``pip install "minigrad[numpy]"``).
+    undefined : ``"raise"`` (the default): an undefined or infinite value raises.
+        ``"nan"``: it is NaN instead, at the points where it happens -- for plotting
+        a function over a range that leaves its domain.
 
     Raises
     ------
@@ -209,4 +255,16 @@ def evaluate(graph: Graph, inputs: Inputs | None = None) -> NodeValues:
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
-    return NodeValues(graph, forward_values(graph, resolve_inputs(graph, inputs)))
+    overrides = resolve_inputs(graph, inputs, arrays=True)
+    if not has_arrays(overrides) and check_undefined(undefined) == "raise":
+        return NodeValues(graph, forward_values(graph, overrides))
+    from minigrad.batch import run
+
+    return run(graph, overrides, None, undefined)[0]
+
+
+def check_undefined(undefined: object) -> Undefined:
+    """``undefined`` itself, if it is one of the choices; ValueError otherwise."""
+    if undefined not in ("raise", "nan"):
+        raise ValueError(f"undefined must be 'raise' or 'nan', got {brief_repr(undefined)}")
+    return undefined  # type: ignore[return-value]

@@ -24,6 +24,8 @@ it never changes a result, and a pickled or copied Graph starts with it empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from minigrad.codegen import CompiledPass, compile_backward, compile_forward
 from minigrad.graph import Graph
 from minigrad.interpret import (
@@ -35,7 +37,13 @@ from minigrad.interpret import (
 from minigrad.nodes import Constant, Scalar
 from minigrad.ops import RULE_ERRORS
 
-__all__ = ["COMPILED_OUTPUTS", "INTERPRETED_CALLS", "backward_gradients", "forward_values"]
+__all__ = [
+    "COMPILED_OUTPUTS",
+    "INTERPRETED_CALLS",
+    "backward_gradients",
+    "compiled_pass",
+    "forward_values",
+]
 
 #: Calls of a graph that are interpreted before its code is generated.
 INTERPRETED_CALLS = 10
@@ -62,37 +70,33 @@ def _leaf_values(graph: Graph) -> list[float]:
     return initial
 
 
-def _compiled_forward(graph: Graph) -> CompiledPass | None:
-    """The graph's compiled forward pass, or None while it is still interpreted."""
-    if _count_call(graph, "forward calls") < INTERPRETED_CALLS:
-        return None
-    forward = graph._cache.get("forward")
-    if forward is None:
-        forward = graph._cache["forward"] = compile_forward(graph)
-    assert isinstance(forward, CompiledPass)
-    return forward
+def compiled_pass(
+    graph: Graph, key: str, make: Callable[[], CompiledPass], output: bool = False
+) -> CompiledPass | None:
+    """The compiled pass kept under ``key`` (made by ``make()`` once the graph has had
+    :data:`INTERPRETED_CALLS` calls of that kind), or None while it is interpreted.
 
-
-def _compiled_backward(graph: Graph, output: int) -> CompiledPass | None:
-    """The compiled backward pass of one output, or None while it is interpreted."""
-    if _count_call(graph, f"backward calls {output}") < INTERPRETED_CALLS:
+    ``output=True`` marks a backward pass, one per output: only
+    :data:`COMPILED_OUTPUTS` of those are made per graph.  The batched path
+    (``batch.py``) keeps its passes here too, under its own keys.
+    """
+    if _count_call(graph, f"{key} calls") < INTERPRETED_CALLS:
         return None
-    key = f"backward {output}"
-    backward = graph._cache.get(key)
-    if backward is None:
+    compiled = graph._cache.get(key)
+    if compiled is None:
         compiled_outputs = graph._cache.get("compiled outputs", 0)
         assert isinstance(compiled_outputs, int)
-        if compiled_outputs >= COMPILED_OUTPUTS:
+        if output and compiled_outputs >= COMPILED_OUTPUTS:
             return None  # enough outputs hold code already: this one stays interpreted
-        backward = graph._cache[key] = compile_backward(graph, output)
-        graph._cache["compiled outputs"] = compiled_outputs + 1
-    assert isinstance(backward, CompiledPass)
-    return backward
+        compiled = graph._cache[key] = make()
+        graph._cache["compiled outputs"] = compiled_outputs + output
+    assert isinstance(compiled, CompiledPass)
+    return compiled
 
 
 def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
     """The value of every node: interpreted for a graph's first calls, then compiled."""
-    forward = _compiled_forward(graph)
+    forward = compiled_pass(graph, "forward", lambda: compile_forward(graph))
     if forward is None:
         return interpret_forward(graph, overrides)
     values = _leaf_values(graph).copy()
@@ -110,7 +114,9 @@ def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
 
 def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
     """d output / d node for every node: interpreted for the first calls, then compiled."""
-    backward = _compiled_backward(graph, output)
+    backward = compiled_pass(
+        graph, f"backward {output}", lambda: compile_backward(graph, output), output=True
+    )
     if backward is None:
         return interpret_backward(graph, values, output)
     grads = [0.0] * len(graph.order)

@@ -267,10 +267,13 @@ RULE_NAMESPACE: dict[str, object] = {
 }
 
 
-def rule_function(parameters: str, rule: str) -> Callable[..., float]:
-    """``rule_function("a, b", "a * b")`` is ``lambda a, b: a * b``."""
+def rule_function(
+    parameters: str, rule: str, namespace: dict[str, object] = RULE_NAMESPACE
+) -> Callable[..., float]:
+    """``rule_function("a, b", "a * b")`` is ``lambda a, b: a * b``, calling the ops by
+    their names in ``namespace`` (float functions here; numpy's in ``batch.py``)."""
     function: Callable[..., float] = eval(  # our own table's text, never user input
-        f"lambda {parameters}: {rule}", RULE_NAMESPACE
+        f"lambda {parameters}: {rule}", namespace
     )
     return function
 

@@ -1,0 +1,602 @@
+"""Arrays in, arrays out: one graph over many points at once, with numpy.
+
+Give some leaves 1-D numpy arrays of one length n in ``inputs`` and :func:`evaluate`,
+:func:`backward` and :func:`value_and_grad` compute every node *once for all n points*:
+each node's value is an array, each statement one numpy call over the whole batch,
+instead of n passes of Python over the graph.  ``value_and_grad(graph, f, inputs={x:
+xs})`` gives ``values[f]``, f at every point, and ``grads[x]``, df/dx at every point::
+
+    x_0, x_1, ..., x_n-1   --one pass, arrays-->   f(x_0), ..., f(x_n-1)
+
+**One rule table, another interpreter.**  The calculus is the rows of ``ops.py``; this
+module is one more interpreter of them (the float interpreters are ``interpret.py``
+and ``codegen.py``).  A rule's text already reads as numpy code but for two things:
+
+* a branch, ``a if a > 0.0 else 0.0`` (relu), asks *one* float a question; for arrays
+  it becomes ``where(a > 0.0, a, 0.0)`` -- numpy.where picks per point;
+* a call ``log(a)`` must mean numpy's log, not math's.
+
+:func:`vector_rule` makes exactly these two changes to a rule's text, mechanically,
+naming numpy's functions ``vec_log``, ``vec_where``, ...: no op's calculus is written
+twice.  (The few primitives numpy lacks or writes differently -- a sigmoid that never
+overflows, erf -- are in :data:`NUMPY_PRIMITIVES`, next to their float twins' names.)
+
+**What is batched.**  A node is *batched* if it depends on a batched leaf.  The others
+(parameters, constants, anything computed from them alone) are the same at every point:
+they are computed once, as floats, by the float rules, exactly as without arrays.
+So ``x * w`` with ``x`` batched costs one numpy multiply by the float ``w``.  Gradients
+flow back the same way: ``g[a] += g[n] * partial``, where either may be an array.
+
+**Errors, never NaN.**  numpy does not raise for ``log(-1)``: it warns and returns NaN.
+MiniGrad turns numpy's warnings off and checks instead.  The reference loop here
+(:func:`interpret_forward`, :func:`interpret_backward`) checks each batched node's
+array; the first point that is not finite raises :class:`EvaluationError` with the
+message the float path would give at that point, plus the point's index and the
+batched inputs there.  The compiled code (``codegen.py``, with the numpy forms of the
+rules) skips those checks and instead runs under ``numpy.errstate(... "raise")``: the
+processor's floating-point flags already record every invalid operation, overflow and
+division by zero, so the check costs nothing until something fails -- then the
+reference loop runs again and reports.  Opt-in: ``undefined="nan"`` marks the failing
+points NaN in every result instead (for plotting a function over a range that leaves
+its domain).
+
+numpy is an optional dependency (``pip install "minigrad[numpy]"``): this module is
+imported only when an input is an array.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import numpy as np
+
+from minigrad.codegen import CompiledPass, backward_chunks, forward_chunks
+from minigrad.errors import EvaluationError, gradient_error, value_error
+from minigrad.evaluate import NodeValues, is_dask
+from minigrad.fastpath import (
+    backward_gradients,
+    compiled_pass,
+    forward_values,
+)
+from minigrad.graph import Graph
+from minigrad.interpret import all_finite
+from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, describe
+from minigrad.ops import OPS, RULE_ERRORS, RULE_NAMESPACE, rule_function
+
+__all__ = [
+    "NUMPY_PRIMITIVES",
+    "BatchValues",
+    "as_batch",
+    "interpret_backward",
+    "interpret_forward",
+    "run",
+    "vector_rule",
+]
+
+#: The numpy form of a rule's function ``f`` is called ``vec_f`` in generated code.
+PREFIX = "vec_"
+
+#: What the value rules' stated results are: a float for a node the same at every
+#: point, an array of shape (n,) for a batched one.
+Value = Any
+
+
+# ---------------------------------------------------------------------------------------
+# The rules over arrays: the table's texts, rewritten; a few primitives in numpy.
+# ---------------------------------------------------------------------------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # The float path's _sigmoid, for every point: e = exp(-|x|) never overflows, and
+    # 1/(1 + e) for x >= 0, e/(1 + e) for x < 0 are its two branches.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    # log1p(e^-|x|) + max(x, 0), as on the float path: no overflow, tiny values exact.
+    return np.log1p(np.exp(-np.abs(x))) + np.where(x > 0.0, x, 0.0)
+
+
+def _pointwise(function: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
+    # numpy has no erf (scipy has): run math's on each point, about 60 ns a point.
+    def at_every_point(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return np.fromiter(map(function, x.ravel().tolist()), np.float64, x.size).reshape(
+            x.shape
+        )
+
+    return at_every_point
+
+
+#: The numpy function for each primitive of ``ops.RULE_NAMESPACE`` (math's names).
+NUMPY_PRIMITIVES: dict[str, Callable[..., Any]] = {
+    "pow": np.power, "abs": np.abs, "tanh": np.tanh, "exp": np.exp, "log": np.log,
+    "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "sigmoid": _sigmoid, "sign": np.sign,
+    "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "atan2": np.arctan2, "sinh": np.sinh, "cosh": np.cosh, "asinh": np.arcsinh,
+    "acosh": np.arccosh, "atanh": np.arctanh, "expm1": np.expm1, "log1p": np.log1p,
+    "log2": np.log2, "log10": np.log10, "cbrt": np.cbrt, "hypot": np.hypot,
+    "erf": _pointwise(math.erf), "erfc": _pointwise(math.erfc), "floor": np.floor,
+    "ceil": np.ceil, "softplus": _softplus,
+    "where": np.where,  # the branch: where(test, then, else), per point
+}
+
+
+class _Vectorize(ast.NodeTransformer):
+    """``x if test else y`` -> ``vec_where(test, x, y)``; ``f(...)`` -> ``vec_f(...)``."""
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        self.generic_visit(node)
+        where = ast.Name(PREFIX + "where", ast.Load())
+        return ast.Call(where, [node.test, node.body, node.orelse], [])
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        assert isinstance(node.func, ast.Name), "rules call ops by name"
+        node.func = ast.Name(PREFIX + node.func.id, ast.Load())
+        return node
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.BoolOp):  # `and`/`or` ask one float; no numpy form
+            raise ValueError(f"a rule may not use {ast.unparse(node)!r}; write a branch")
+        return super().generic_visit(node)
+
+
+def vector_rule(rule: str) -> str:
+    """The numpy form of a rule's text: branches become ``vec_where``, calls ``vec_``.
+
+    >>> vector_rule("a if a > 0.0 else 0.0")
+    'vec_where(a > 0.0, a, 0.0)'
+    >>> vector_rule("b * pow(a, b - 1.0)")
+    'b * vec_pow(a, b - 1.0)'
+    """
+    tree = _Vectorize().visit(ast.parse(rule, mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _vector_namespace() -> dict[str, object]:
+    """The names generated batch code runs with: the float rules' (for the nodes that
+    are the same at every point) and each op's numpy form as ``vec_NAME``."""
+    namespace = dict(RULE_NAMESPACE)
+    namespace.update({PREFIX + name: f for name, f in NUMPY_PRIMITIVES.items()})
+    for op in OPS.values():  # ops that are not a primitive: from their own value rule
+        if PREFIX + op.name not in namespace:
+            namespace[PREFIX + op.name] = eval(  # our own table's text
+                f"lambda {', '.join('ab'[: op.arity])}: {vector_rule(op.value_rule)}",
+                namespace,
+            )
+    missing = sorted(
+        name for name in RULE_NAMESPACE if PREFIX + name not in namespace and name.isalpha()
+    )
+    if missing:  # a new primitive in ops.py needs its numpy twin above
+        raise ImportError(f"batch.py: no numpy form for {', '.join(missing)}")
+    return namespace
+
+
+VECTOR_NAMESPACE = _vector_namespace()
+
+
+@attrs.frozen
+class VectorOp:
+    """One row of the table over arrays: its value and partials as numpy functions."""
+
+    value_rule: str
+    partial_rules: tuple[str, ...]
+    value: Callable[..., Any]
+    partials: tuple[Callable[..., Any], ...]
+
+
+def _vector_op(name: str) -> VectorOp:
+    op = OPS[name]
+    operands = ", ".join("ab"[: op.arity])
+    value_rule = vector_rule(op.value_rule)
+    partial_rules = tuple(vector_rule(rule) for rule in op.partial_rules)
+    return VectorOp(
+        value_rule,
+        partial_rules,
+        rule_function(operands, value_rule, VECTOR_NAMESPACE),
+        tuple(rule_function(f"{operands}, out", r, VECTOR_NAMESPACE) for r in partial_rules),
+    )
+
+
+#: Every op's numpy form, by name.
+VECTOR_OPS: dict[str, VectorOp] = {name: _vector_op(name) for name in OPS}
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs: arrays checked at the boundary, before any work.
+# ---------------------------------------------------------------------------------------
+
+
+def as_batch(x: object, what: str) -> np.ndarray | float:
+    """An input as a fresh 1-D float64 array (or, if 0-d, a float), or a clear error.
+
+    Raises TypeError for a dtype that is not real numbers (bool, complex, strings,
+    objects) and ValueError for 2-D arrays and NaN or infinity at some point.
+    """
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError) as error:  # ragged lists
+        raise ValueError(f"{what} is not a 1-D array of numbers: {error}") from None
+    if array.ndim == 0:
+        return as_finite_float(array.item(), what)
+    if array.dtype.kind not in "iuf":
+        kind = "bool" if array.dtype.kind == "b" else str(array.dtype)
+        raise TypeError(f"{what} must be an array of real numbers, got dtype {kind}")
+    if array.ndim != 1:
+        raise ValueError(
+            f"{what} must be a 1-D array (one value per point), got shape {array.shape}"
+        )
+    array = np.array(array, dtype=np.float64)  # a copy: later changes to x change nothing
+    finite = np.isfinite(array)
+    if not finite.all():
+        point = int(np.argmin(finite))
+        raise ValueError(f"{what} must be finite, got {array[point]!r} at point {point}")
+    return array
+
+
+def batch_size(graph: Graph, overrides: Mapping[int, Any]) -> int:
+    """The common length of the batched inputs; ValueError if they differ."""
+    lengths = {position: len(v) for position, v in overrides.items() if type(v) is not float}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(
+            f"{describe(graph.order[position])}: {n}" for position, n in lengths.items()
+        )
+        raise ValueError(f"inputs: the arrays must all have the same length, got {shown}")
+    return next(iter(lengths.values()))
+
+
+# ---------------------------------------------------------------------------------------
+# Which nodes are batched, worked out once per graph and set of batched leaves.
+# ---------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Plan:
+    """How one graph runs with a given set of batched leaves."""
+
+    key: str  # names the batched leaves in the graph's cache
+    batched: list[bool]  # per position: does the node depend on a batched leaf?
+    same_everywhere: list[int]  # positions of the operations computed as floats
+
+    def value_rule(self, position: int, node: Operation) -> str:
+        """The value rule's text for a node: numpy's form if it is batched."""
+        rules = VECTOR_OPS[node.op] if self.batched[position] else OPS[node.op]
+        return rules.value_rule
+
+    def partial_rule(self, position: int, node: Operation, argnum: int) -> str:
+        rules = VECTOR_OPS[node.op] if self.batched[position] else OPS[node.op]
+        return rules.partial_rules[argnum]
+
+
+def plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
+    """The :class:`Plan` for these batched leaves, kept in the graph's cache."""
+    key = "batch " + ",".join(map(str, sorted(batched_leaves)))
+    kept = graph._cache.get(key)
+    if isinstance(kept, Plan):
+        return kept
+    index, batched = graph.index, [False] * len(graph.order)
+    for position in batched_leaves:
+        batched[position] = True
+    for position, node in enumerate(graph.order):  # operands first: one pass
+        if isinstance(node, Operation):
+            batched[position] = any(
+                isinstance(a, Node) and batched[index[a]] for a in node.args
+            )
+    same = [
+        i for i, node in enumerate(graph.order)
+        if isinstance(node, Operation) and not batched[i]
+    ]
+    made = Plan(key, batched, same)
+    graph._cache[key] = made
+    return made
+
+
+# ---------------------------------------------------------------------------------------
+# The reference interpreters over arrays: interpret.py's loops, checking every array.
+# ---------------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Finds the first failing point of an array, and raises or (``undefined="nan"``)
+    remembers the failing points in ``bad``."""
+
+    def __init__(self, graph: Graph, overrides: Mapping[int, Any], n: int, mark: bool):
+        self.graph, self.overrides, self.size = graph, overrides, n
+        self.bad: np.ndarray | None = np.zeros(n, dtype=bool) if mark else None
+
+    def inputs_at(self, point: int) -> str:
+        """The batched inputs at one point, for the message: ``x=-0.25, y=3.0``."""
+        shown = [
+            f"{describe(self.graph.order[position])}={float(v[point])!r}"
+            for position, v in self.overrides.items()
+            if type(v) is not float
+        ]
+        return ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")
+
+    def call(self, function: Callable[..., Any], args: list[Value], node: Operation,
+             operands: list[Value], argnum: int | None = None, out: Value = None) -> Value:
+        """``function(*args)``, a rule over arrays, checked: raises (or marks) at the
+        first point whose result is not finite."""
+        try:
+            result = function(*args)
+        except RULE_ERRORS:  # a part that is the same at every point failed (1.0 / 0.0)
+            result = np.full(self.size, np.nan)
+        finite = np.isfinite(result)
+        if finite.all():
+            return result
+        if self.bad is not None:
+            self.bad |= ~finite
+            return result
+        point = int(np.argmin(np.broadcast_to(finite, (self.size,))))
+        at = tuple(float(v[point]) if isinstance(v, np.ndarray) else v for v in operands)
+        # The float rule at that point says what went wrong (a domain error or not).
+        rule, cause = OPS[node.op], None
+        try:
+            if argnum is None:
+                rule.value(*at)
+            else:
+                out_at = float(out[point]) if isinstance(out, np.ndarray) else out
+                rule.partials[argnum](*at, out_at)
+        except RULE_ERRORS as error:
+            cause = error
+        inputs = self.inputs_at(point)
+        if argnum is None:
+            raise value_error(node, rule, at, cause, point, inputs)
+        raise gradient_error(node, rule, at, argnum, cause, point, inputs)
+
+
+def _float_value(node: Operation, operands: list[Value]) -> float:
+    # A node the same at every point: the float rule, as interpret.py runs it.
+    rule = OPS[node.op]
+    try:
+        value: float = rule.value(*operands)
+    except RULE_ERRORS as cause:
+        raise value_error(node, rule, tuple(operands), cause) from None
+    if not math.isfinite(value):
+        raise value_error(node, rule, tuple(operands), None)
+    return value
+
+
+def _float_partial(node: Operation, operands: list[Value], argnum: int, out: float) -> float:
+    rule = OPS[node.op]
+    try:
+        partial: float = rule.partials[argnum](*operands, out)
+    except RULE_ERRORS as cause:
+        raise gradient_error(node, rule, tuple(operands), argnum, cause) from None
+    if not math.isfinite(partial):
+        raise gradient_error(node, rule, tuple(operands), argnum, None)
+    return partial
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """numpy's warnings off: the interpreters check every result themselves."""
+    with np.errstate(all="ignore"):
+        yield
+
+
+@contextmanager
+def _raising() -> Iterator[None]:
+    """numpy raises FloatingPointError (an ArithmeticError) on an invalid operation,
+    division by zero or overflow: the compiled code's check, free until it fires."""
+    with np.errstate(invalid="raise", divide="raise", over="raise", under="ignore"):
+        yield
+
+
+def interpret_forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
+                      checker: _Checker) -> list[Value]:
+    """The value of every node, in ``graph.order``: arrays for batched nodes, floats
+    for the rest.  The reference loop of ``interpret.interpret_forward``, over arrays."""
+    index, values = graph.index, []
+    with _quiet():
+        for position, node in enumerate(graph.order):
+            if isinstance(node, Scalar | Constant):  # a leaf: its input, or its own value
+                values.append(overrides.get(position, node.value))
+                continue
+            assert isinstance(node, Operation)
+            operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
+            if steps.batched[position]:
+                out = checker.call(VECTOR_OPS[node.op].value, operands, node, operands)
+            else:
+                out = _float_value(node, operands)
+            values.append(out)
+    return values
+
+
+def interpret_backward(graph: Graph, values: list[Value], output: int, steps: Plan,
+                       checker: _Checker) -> list[Value]:
+    """d output / d node for every node, over arrays: ``interpret.interpret_backward``'s
+    loop (read its docstring for the why), with a partial's array checked at each step."""
+    order, index = graph.order, graph.index
+    grads: list[Value] = [0.0] * len(order)
+    grads[output] = 1.0
+    reaches = [False] * len(order)
+    reaches[output] = True
+    with _quiet():
+        for position in range(output, -1, -1):
+            node = order[position]
+            if not reaches[position] or not isinstance(node, Operation):
+                continue
+            gradient, out = grads[position], values[position]
+            operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
+            for argnum, operand in enumerate(node.args):
+                if not isinstance(operand, Node):
+                    continue  # a literal: no gradient
+                if steps.batched[position]:
+                    function = VECTOR_OPS[node.op].partials[argnum]
+                    partial = checker.call(function, [*operands, out], node, operands,
+                                           argnum, out)
+                else:
+                    partial = _float_partial(node, operands, argnum, out)
+                j = index[operand]
+                reaches[j] = True
+                grads[j] = grads[j] + gradient * partial
+        _check_gradients(graph, grads, checker)
+    return grads
+
+
+def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> None:
+    """Products of large partials can overflow: the latest such gradient in the order
+    went bad first (as in ``interpret.check_gradients_finite``)."""
+    for position in range(len(grads) - 1, -1, -1):
+        finite = np.isfinite(grads[position])
+        if finite.all():
+            continue
+        if checker.bad is not None:
+            checker.bad |= ~finite
+            continue
+        node = graph.order[position]
+        point = int(np.argmin(finite)) if finite.ndim else None
+        where = "" if point is None else f" at point {point} ({checker.inputs_at(point)})"
+        raise EvaluationError(
+            f"the gradient with respect to node {describe(node)} overflows a float{where}",
+            node=node, op=getattr(node, "op", None), point=point,
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# The compiled path, and the entry point.
+# ---------------------------------------------------------------------------------------
+
+
+def _compiled_forward(graph: Graph, steps: Plan) -> CompiledPass | None:
+    return compiled_pass(
+        graph, f"{steps.key} forward",
+        lambda: CompiledPass(forward_chunks(graph, value_rule=steps.value_rule),
+                             "batch forward", VECTOR_NAMESPACE),
+    )
+
+
+def _compiled_backward(graph: Graph, steps: Plan, output: int) -> CompiledPass | None:
+    return compiled_pass(
+        graph, f"{steps.key} backward {output}",
+        lambda: CompiledPass(
+            backward_chunks(graph, output, partial_rule=steps.partial_rule, in_place=False),
+            "batch backward", VECTOR_NAMESPACE,
+        ),
+        output=True,
+    )
+
+
+def _forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
+             checker: _Checker) -> list[Value]:
+    """Values: compiled once the graph has had its interpreted calls; on any error the
+    reference loop runs again and raises the error that names node and point."""
+    forward = None if checker.bad is not None else _compiled_forward(graph, steps)
+    if forward is None:
+        return interpret_forward(graph, overrides, steps, checker)
+    values: list[Value] = [
+        node.value if isinstance(node, Scalar | Constant) else 0.0 for node in graph.order
+    ]
+    for position, value in overrides.items():
+        values[position] = value
+    try:
+        with _raising():
+            forward(values)
+    except RULE_ERRORS:
+        return interpret_forward(graph, overrides, steps, checker)
+    # Float arithmetic (x * y of two floats) overflows to inf without any flag.
+    if not all_finite([values[i] for i in steps.same_everywhere]):
+        return interpret_forward(graph, overrides, steps, checker)
+    return values
+
+
+def _backward(graph: Graph, values: list[Value], output: int, steps: Plan,
+              checker: _Checker) -> list[Value]:
+    backward = None if checker.bad is not None else _compiled_backward(graph, steps, output)
+    if backward is None:
+        return interpret_backward(graph, values, output, steps, checker)
+    grads: list[Value] = [0.0] * len(graph.order)
+    grads[output] = 1.0
+    try:
+        with _raising():
+            backward(values, grads)
+    except RULE_ERRORS:
+        return interpret_backward(graph, values, output, steps, checker)
+    if not all_finite([g for g in grads if type(g) is float]):
+        return interpret_backward(graph, values, output, steps, checker)
+    return grads
+
+
+class BatchValues(NodeValues):
+    """Values or gradients over a batch of n points: node -> float64 array of shape (n,).
+
+    A value or gradient that is the same at every point (a node that depends on no
+    batched input, say) is kept as one float and handed out as a read-only array that
+    repeats it (``numpy.broadcast_to``): it costs no memory per point.
+    """
+
+    __slots__ = ("_size",)
+
+    def __init__(self, graph: Graph, values: list[Value], size: int) -> None:
+        super().__init__(graph, values)
+        self._size = size
+
+    def __getitem__(self, node: Node) -> Any:
+        value = super().__getitem__(node)
+        if type(value) is float:
+            return np.broadcast_to(np.float64(value), (self._size,))
+        return value
+
+    def by_name(self) -> dict[str, Any]:
+        return {name: self[leaf] for name, leaf in self._named_leaves().items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BatchValues, (self._graph, self._values, self._size))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BatchValues:
+        copied = super().__deepcopy__(memo)
+        return BatchValues(copied._graph, copied._values, self._size)
+
+    def __repr__(self) -> str:
+        return f"BatchValues({len(self)} nodes, {self._size} points)"
+
+
+def _mark_undefined(results: list[Value], bad: np.ndarray) -> list[Value]:
+    """``undefined="nan"``: NaN at the failing points, in every value or gradient."""
+    if not bad.any():
+        return results
+    return [np.where(bad, np.nan, r) for r in results]
+
+
+def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
+        undefined: str) -> tuple[NodeValues, NodeValues | None]:
+    """Values (and gradients of ``output``) for inputs with arrays among them, or for
+    ``undefined="nan"``.  The entry point behind evaluate, backward, value_and_grad."""
+    if not any(type(v) is not float for v in overrides.values()):
+        return _run_floats(graph, overrides, output)  # undefined="nan" without arrays
+    if any(is_dask(v) for v in overrides.values()):
+        from minigrad.batch_dask import run_dask
+
+        return run_dask(graph, overrides, output, undefined)
+    n = batch_size(graph, overrides)
+    steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
+    checker = _Checker(graph, overrides, n, mark=undefined == "nan")
+    values = _forward(graph, overrides, steps, checker)
+    grads = None if output is None else _backward(graph, values, output, steps, checker)
+    if checker.bad is not None:
+        values = _mark_undefined(values, checker.bad)
+        grads = None if grads is None else _mark_undefined(grads, checker.bad)
+    return (BatchValues(graph, values, n),
+            None if grads is None else BatchValues(graph, grads, n))
+
+
+def _run_floats(graph: Graph, overrides: Mapping[int, Any],
+                output: int | None) -> tuple[NodeValues, NodeValues | None]:
+    # undefined="nan" with no arrays: a batch of one point, as floats -- NaN everywhere
+    # if anything fails.
+    try:
+        values = forward_values(graph, dict(overrides))
+        grads = None if output is None else backward_gradients(graph, values, output)
+    except EvaluationError:
+        values = [math.nan] * len(graph.order)
+        grads = None if output is None else [math.nan] * len(graph.order)
+    return NodeValues(graph, values), None if grads is None else NodeValues(graph, grads)
+
