@@ -61,7 +61,7 @@ def value_and_grad(
     """
     position = output_position(graph, output)
     overrides = resolve_inputs(graph, inputs, arrays=True)
-    if not has_arrays(overrides) and check_undefined(undefined) == "raise":
+    if check_undefined(undefined) == "raise" and not has_arrays(overrides):
         values = forward_values(graph, overrides)
         grads = backward_gradients(graph, values, position)
         return NodeValues(graph, values), NodeValues(graph, grads)

@@ -91,14 +91,14 @@ Value = Any
 # ---------------------------------------------------------------------------------------
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def _sigmoid(x: np.ndarray) -> Any:
     # The float path's _sigmoid, for every point: e = exp(-|x|) never overflows, and
     # 1/(1 + e) for x >= 0, e/(1 + e) for x < 0 are its two branches.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _softplus(x: np.ndarray) -> np.ndarray:
+def _softplus(x: np.ndarray) -> Any:
     # log1p(e^-|x|) + max(x, 0), as on the float path: no overflow, tiny values exact.
     return np.log1p(np.exp(-np.abs(x))) + np.where(x > 0.0, x, 0.0)
 
@@ -214,11 +214,12 @@ VECTOR_OPS: dict[str, VectorOp] = {name: _vector_op(name) for name in OPS}
 # ---------------------------------------------------------------------------------------
 
 
-def as_batch(x: object, what: str) -> np.ndarray | float:
+def as_batch(x: object, what: str, offset: int = 0) -> np.ndarray | float:
     """An input as a fresh 1-D float64 array (or, if 0-d, a float), or a clear error.
 
     Raises TypeError for a dtype that is not real numbers (bool, complex, strings,
-    objects) and ValueError for 2-D arrays and NaN or infinity at some point.
+    objects) and ValueError for 2-D arrays and NaN or infinity at some point (counted
+    from ``offset``: a dask block's first point).
     """
     try:
         array = np.asarray(x)
@@ -237,7 +238,9 @@ def as_batch(x: object, what: str) -> np.ndarray | float:
     finite = np.isfinite(array)
     if not finite.all():
         point = int(np.argmin(finite))
-        raise ValueError(f"{what} must be finite, got {array[point]!r} at point {point}")
+        raise ValueError(
+            f"{what} must be finite, got {float(array[point])!r} at point {point + offset}"
+        )
     return array
 
 
@@ -307,8 +310,10 @@ class _Checker:
     """Finds the first failing point of an array, and raises or (``undefined="nan"``)
     remembers the failing points in ``bad``."""
 
-    def __init__(self, graph: Graph, overrides: Mapping[int, Any], n: int, mark: bool):
+    def __init__(self, graph: Graph, overrides: Mapping[int, Any], n: int, mark: bool,
+                 offset: int = 0):
         self.graph, self.overrides, self.size = graph, overrides, n
+        self.offset = offset  # the batch is part of a larger one from this point on (dask)
         self.bad: np.ndarray | None = np.zeros(n, dtype=bool) if mark else None
 
     def inputs_at(self, point: int) -> str:
@@ -346,7 +351,7 @@ class _Checker:
                 rule.partials[argnum](*at, out_at)
         except RULE_ERRORS as error:
             cause = error
-        inputs = self.inputs_at(point)
+        inputs, point = self.inputs_at(point), point + self.offset
         if argnum is None:
             raise value_error(node, rule, at, cause, point, inputs)
         raise gradient_error(node, rule, at, argnum, cause, point, inputs)
@@ -454,7 +459,10 @@ def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> Non
             continue
         node = graph.order[position]
         point = int(np.argmin(finite)) if finite.ndim else None
-        where = "" if point is None else f" at point {point} ({checker.inputs_at(point)})"
+        where = ""
+        if point is not None:
+            where = f" at point {point + checker.offset} ({checker.inputs_at(point)})"
+            point += checker.offset
         raise EvaluationError(
             f"the gradient with respect to node {describe(node)} overflows a float{where}",
             node=node, op=getattr(node, "op", None), point=point,
@@ -545,9 +553,6 @@ class BatchValues(NodeValues):
             return np.broadcast_to(np.float64(value), (self._size,))
         return value
 
-    def by_name(self) -> dict[str, Any]:
-        return {name: self[leaf] for name, leaf in self._named_leaves().items()}
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (BatchValues, (self._graph, self._values, self._size))
 
@@ -567,9 +572,11 @@ def _mark_undefined(results: list[Value], bad: np.ndarray) -> list[Value]:
 
 
 def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
-        undefined: str) -> tuple[NodeValues, NodeValues | None]:
+        undefined: str, offset: int = 0) -> tuple[NodeValues, NodeValues | None]:
     """Values (and gradients of ``output``) for inputs with arrays among them, or for
-    ``undefined="nan"``.  The entry point behind evaluate, backward, value_and_grad."""
+    ``undefined="nan"``.  The entry point behind evaluate, backward, value_and_grad.
+    ``offset``: the arrays are points ``offset, offset + 1, ...`` of a larger batch
+    (a dask block), for the points that error messages name."""
     if not any(type(v) is not float for v in overrides.values()):
         return _run_floats(graph, overrides, output)  # undefined="nan" without arrays
     if any(is_dask(v) for v in overrides.values()):
@@ -578,7 +585,7 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
         return run_dask(graph, overrides, output, undefined)
     n = batch_size(graph, overrides)
     steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
-    checker = _Checker(graph, overrides, n, mark=undefined == "nan")
+    checker = _Checker(graph, overrides, n, mark=undefined == "nan", offset=offset)
     values = _forward(graph, overrides, steps, checker)
     grads = None if output is None else _backward(graph, values, output, steps, checker)
     if checker.bad is not None:

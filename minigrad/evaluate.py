@@ -256,7 +256,7 @@ def evaluate(
     if not isinstance(graph, Graph):
         raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
     overrides = resolve_inputs(graph, inputs, arrays=True)
-    if not has_arrays(overrides) and check_undefined(undefined) == "raise":
+    if check_undefined(undefined) == "raise" and not has_arrays(overrides):
         return NodeValues(graph, forward_values(graph, overrides))
     from minigrad.batch import run
 
@@ -267,4 +267,4 @@ def check_undefined(undefined: object) -> Undefined:
     """``undefined`` itself, if it is one of the choices; ValueError otherwise."""
     if undefined not in ("raise", "nan"):
         raise ValueError(f"undefined must be 'raise' or 'nan', got {brief_repr(undefined)}")
-    return undefined  # type: ignore[return-value]
+    return undefined

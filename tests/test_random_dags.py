@@ -40,6 +40,8 @@ class Ref:
 class Program:
     inputs: tuple[float, ...]
     steps: tuple[tuple[str, tuple[Ref | float, ...]], ...]
+    #: More input points at which every step is comfortably defined too (for batches).
+    more_inputs: tuple[tuple[float, ...], ...] = ()
 
     def __call__(self, ops: Any, *leaves: Any) -> Any:
         values = list(leaves)
@@ -81,10 +83,15 @@ def comfortably_defined(op: str, operands: list[float]) -> bool:
 
 
 @st.composite
-def programs(draw: st.DrawFn) -> Program:
+def programs(draw: st.DrawFn, more_points: int = 0) -> Program:
+    """A random program, comfortably defined at its inputs and ``more_points`` more."""
     small = st.floats(-3.0, 3.0, allow_nan=False).map(lambda x: round(x, 3))
     inputs = draw(st.lists(small, min_size=1, max_size=4))
-    values = list(inputs)
+    points = [inputs] + [
+        draw(st.lists(small, min_size=len(inputs), max_size=len(inputs)))
+        for _ in range(more_points)
+    ]
+    columns = [list(point) for point in points]  # each point's values, step by step
     steps = []
     for _ in range(draw(st.integers(1, 25))):
         op = draw(st.sampled_from(sorted(OPS)))
@@ -97,16 +104,21 @@ def programs(draw: st.DrawFn) -> Program:
             ) and draw(st.booleans()):
                 operands.append(draw(small))
             else:
-                newest = len(values) - 1
+                newest = len(columns[0]) - 1
                 operands.append(Ref(draw(st.integers(max(0, newest - 6), newest))))
-        numbers = [values[o.position] if isinstance(o, Ref) else o for o in operands]
-        if not comfortably_defined(op, numbers):
-            op, operands, numbers = "tanh", operands[:1], numbers[:1]
+        numbers = [
+            [values[o.position] if isinstance(o, Ref) else o for o in operands]
+            for values in columns
+        ]
+        if not all(comfortably_defined(op, at_point) for at_point in numbers):
+            op, operands = "tanh", operands[:1]
+            numbers = [at_point[:1] for at_point in numbers]
             if not isinstance(operands[0], Ref):  # pragma: no cover - first operand is a Ref
                 continue
-        values.append(OPS[op].value(*numbers))
+        for values, at_point in zip(columns, numbers, strict=True):
+            values.append(OPS[op].value(*at_point))
         steps.append((op, tuple(operands)))
-    return Program(tuple(inputs), tuple(steps))
+    return Program(tuple(inputs), tuple(steps), tuple(map(tuple, points[1:])))
 
 
 @pytest.mark.parametrize("peer", sorted(PEERS))
