@@ -537,8 +537,10 @@ class BatchValues(NodeValues):
     """Values or gradients over a batch of n points: node -> float64 array of shape (n,).
 
     A value or gradient that is the same at every point (a node that depends on no
-    batched input, say) is kept as one float and handed out as a read-only array that
-    repeats it (``numpy.broadcast_to``): it costs no memory per point.
+    batched input, say) is kept as one float and handed out as an array that repeats
+    it (``numpy.broadcast_to``): it costs no memory per point.  Every array handed
+    out is read-only (``.copy()`` one to change it): one array may be the entry of
+    several nodes -- both operands of ``+`` receive the same gradient.
     """
 
     __slots__ = ("_size",)
@@ -551,6 +553,7 @@ class BatchValues(NodeValues):
         value = super().__getitem__(node)
         if type(value) is float:
             return np.broadcast_to(np.float64(value), (self._size,))
+        value.flags.writeable = False  # read-only, like the mapping: nothing writes to it
         return value
 
     def __reduce__(self) -> tuple[Any, ...]:

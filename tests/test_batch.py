@@ -88,6 +88,9 @@ def test_same_at_every_point_comes_back_as_a_read_only_array() -> None:
         assert not entry.flags.writeable
     np.testing.assert_array_equal(values[c], [6.0, 6.0, 6.0])
     np.testing.assert_array_equal(grads[c], [1.0, 2.0, 3.0])  # d f / d c = x
+    for entry in (values[x], values[f], grads[x], grads[c]):  # the others: read-only too
+        with pytest.raises(ValueError, match="read-only"):
+            entry[0] = 5.0
     np.testing.assert_array_equal(grads[w], [4.0, 7.0, 10.0])  # 3x + 1
     np.testing.assert_array_equal(grads[x], [6.0, 6.0, 6.0])
     assert values.by_name()["w"].shape == (3,)

@@ -1,15 +1,18 @@
 """A real formula: the Black-Scholes price of a European call and its Greeks, from one
 Graph -- delta, vega, rho and theta from backward(), gamma from diff() -- against the
 closed forms and the textbook case S = 42, K = 40, r = 10%, sigma = 20%, T = 0.5 (Hull:
-call 4.76, put 0.81)."""
+call 4.76, put 0.81).  And a grid of 101 strikes in one batched call (numpy arrays in,
+arrays out), against the float path strike by strike and the closed forms."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from peers import import_peer
 
-from minigrad import Graph, Scalar, backward, diff, erf, evaluate, exp, log, sqrt
+from minigrad import Graph, Scalar, backward, diff, erf, evaluate, exp, log, sqrt, value_and_grad
+from minigrad.fastpath import INTERPRETED_CALLS
 
 
 def normal_cdf(x: object) -> object:
@@ -68,3 +71,40 @@ def test_the_greeks_from_one_graph(point: tuple[float, ...]) -> None:
     assert grads[r] == pytest.approx(expected["rho"], rel=1e-12)
     assert grads[T] == pytest.approx(expected["dC_dT"], rel=1e-12)
     assert evaluate(Graph(gamma))[gamma] == pytest.approx(expected["gamma"], rel=1e-10)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["interpreted", "compiled"])
+def test_a_grid_of_strikes_in_one_batched_call(compiled: bool) -> None:
+    # numpy is optional for the library, required by the test suite: a missing numpy is
+    # a skip for a developer, a failure in CI (see peers.import_peer).
+    np = import_peer("numpy")
+    S, K, r, sigma, T = (Scalar(v, name=n) for v, n in
+                         [(42.0, "S"), (40.0, "K"), (0.1, "r"), (0.2, "sigma"), (0.5, "T")])
+    call, put = black_scholes(S, K, r, sigma, T)
+    graph = Graph(call, put)
+    strikes = np.linspace(20.0, 70.0, 101)
+    if compiled:  # a graph's first calls are interpreted; later ones run generated code
+        for _ in range(INTERPRETED_CALLS):
+            value_and_grad(graph, call, inputs={K: strikes})
+
+    values, grads = value_and_grad(graph, call, inputs={K: strikes})  # one call, 101 strikes
+
+    leaves = (S, K, r, sigma, T)
+    assert all(grads[leaf].shape == (101,) for leaf in leaves)
+    greeks = {"delta": S, "vega": sigma, "rho": r, "dC_dT": T}
+    for i, strike in enumerate(strikes.tolist()):
+        # The float path at this one strike: the same numbers.
+        one_values, one_grads = value_and_grad(graph, call, inputs={K: strike})
+        for output in (call, put):
+            assert values[output][i] == pytest.approx(one_values[output], rel=1e-12)
+        for leaf in leaves:
+            assert grads[leaf][i] == pytest.approx(one_grads[leaf], rel=1e-11), leaf.name
+        # And the textbook formulas.
+        expected = closed_forms(42.0, strike, 0.1, 0.2, 0.5)
+        assert values[call][i] == pytest.approx(expected["call"], rel=1e-12)
+        for greek, leaf in greeks.items():
+            assert grads[leaf][i] == pytest.approx(expected[greek], rel=1e-12), greek
+
+    # Put-call parity at every strike: C - P = S - K e^(-rT).  Absolute: it crosses 0.
+    parity = 42.0 - strikes * math.exp(-0.1 * 0.5)
+    np.testing.assert_allclose(values[call] - values[put], parity, rtol=0, atol=1e-12)
