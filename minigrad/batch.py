@@ -95,7 +95,7 @@ def _sigmoid(x: np.ndarray) -> Any:
     # The float path's _sigmoid, for every point: e = exp(-|x|) never overflows, and
     # 1/(1 + e) for x >= 0, e/(1 + e) for x < 0 are its two branches.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.where(x >= 0.0, 1.0, e) / (1.0 + e)
 
 
 def _softplus(x: np.ndarray) -> Any:
@@ -420,7 +420,7 @@ def interpret_backward(graph: Graph, values: list[Value], output: int, steps: Pl
     """d output / d node for every node, over arrays: ``interpret.interpret_backward``'s
     loop (read its docstring for the why), with a partial's array checked at each step."""
     order, index = graph.order, graph.index
-    grads: list[Value] = [0.0] * len(order)
+    grads: list[Value] = [None] * len(order)  # None: no contribution yet
     grads[output] = 1.0
     reaches = [False] * len(order)
     reaches[output] = True
@@ -442,7 +442,9 @@ def interpret_backward(graph: Graph, values: list[Value], output: int, steps: Pl
                     partial = _float_partial(node, operands, argnum, out)
                 j = index[operand]
                 reaches[j] = True
-                grads[j] = grads[j] + gradient * partial
+                contribution = gradient * partial
+                grads[j] = contribution if grads[j] is None else grads[j] + contribution
+        grads = [0.0 if g is None else g for g in grads]
         _check_gradients(graph, grads, checker)
     return grads
 
@@ -486,7 +488,7 @@ def _compiled_backward(graph: Graph, steps: Plan, output: int) -> CompiledPass |
     return compiled_pass(
         graph, f"{steps.key} backward {output}",
         lambda: CompiledPass(
-            backward_chunks(graph, output, partial_rule=steps.partial_rule, in_place=False),
+            backward_chunks(graph, output, partial_rule=steps.partial_rule, arrays=True),
             "batch backward", VECTOR_NAMESPACE,
         ),
         output=True,
@@ -550,7 +552,7 @@ class BatchValues(NodeValues):
         self._size = size
 
     def __getitem__(self, node: Node) -> Any:
-        value = super().__getitem__(node)
+        value: Any = super().__getitem__(node)
         if type(value) is float:
             return np.broadcast_to(np.float64(value), (self._size,))
         value.flags.writeable = False  # read-only, like the mapping: nothing writes to it

@@ -149,7 +149,7 @@ def backward_chunks(
     output: int,
     comments: bool = False,
     partial_rule: PartialRules = _row_partial_rule,
-    in_place: bool = True,
+    arrays: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """The backward pass for the output at position ``output``, as source, one function
     ``backward_k(v, g)`` of at most :data:`CHUNK_SIZE` nodes at a time.
@@ -174,8 +174,11 @@ def backward_chunks(
       gradient inf or NaN, the caller sees it in the finished list and re-runs the
       interpreter to raise its error.
 
-    ``in_place=False`` writes ``g3 = g3 + term`` for ``g3 += term``: for numpy arrays
-    ``+=`` writes into the array itself, which another gradient may still be (an alias).
+    ``arrays=True`` is for gradients that are numpy arrays (``batch.py``): ``g3 = g3 +
+    term`` instead of ``g3 += term``, which would write into the array itself -- and
+    another gradient may still be that array (an alias); and a first contribution is
+    just ``term``, without the ``0.0 +`` that only serves bit-identity with the float
+    interpreter (its batch twin starts from the first contribution too).
     """
     comment = _commenter(comments)
     index = graph.index
@@ -215,7 +218,7 @@ def backward_chunks(
             own = f"g{j}"
             sign, term = _contribution(gradient, partial_rule(i, node, argnum), places)
             if held.get(j) == own:
-                line = f"{own} {sign}= {term}" if in_place else f"{own} = {own} {sign} {term}"
+                line = f"{own} = {own} {sign} {term}" if arrays else f"{own} {sign}= {term}"
             elif j in held:  # an alias: now something is added, so it needs its own local
                 line = f"{own} = {held[j]} {sign} {term}"
             elif j in in_list:  # the first contribution in this chunk, not the first ever
@@ -225,6 +228,8 @@ def backward_chunks(
                     held[j] = gradient
                     continue
                 line = f"{own} = {gradient}"  # 0.0 + g[i] is g[i]
+            elif arrays:  # the first contribution ever, an array: itself
+                line = f"{own} = {term}" if sign == "+" else f"{own} = -{term}"
             else:  # the first contribution ever
                 line = f"{own} = 0.0 {sign} {term}"
             held[j] = own
@@ -289,9 +294,15 @@ def _source(chunks: Iterator[tuple[str, str]]) -> str:
     return "\n\n\n".join(source for _, source in chunks) + "\n"
 
 
-def show_code(graph: Graph, output: Node | None = None) -> str:
+def show_code(
+    graph: Graph, output: Node | None = None, inputs: Mapping[object, object] | None = None
+) -> str:
     """The Python code MiniGrad runs for ``graph``: its forward pass, and the backward
     pass of ``output`` if given.  For reading and stepping through; runs nothing.
+
+    With ``inputs`` that give some leaves arrays (a batch, ``batch.py``), the code that
+    runs for those: nodes that depend on them call numpy's forms of the rules
+    (``vec_sin``, ``vec_where``), the rest stay float code.
 
     Each statement is commented with its node's position in ``graph.order`` (the same
     numbers ``#i`` as ``draw_graph(..., numbers=True)`` and ``backward_trace``) and op.
@@ -324,10 +335,22 @@ def show_code(graph: Graph, output: Node | None = None) -> str:
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"show_code needs a Graph, got {type(graph).__name__}; try Graph(node)")
-    parts = [_source(forward_chunks(graph, comments=True))]
+    value_rule, partial_rule, arrays = _row_value_rule, _row_partial_rule, False
+    if inputs:
+        from minigrad.evaluate import has_arrays, resolve_inputs  # (they import this module)
+
+        overrides = resolve_inputs(graph, inputs, arrays=True)
+        if has_arrays(overrides):
+            from minigrad.batch import plan
+
+            steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
+            value_rule, partial_rule, arrays = steps.value_rule, steps.partial_rule, True
+    parts = [_source(forward_chunks(graph, comments=True, value_rule=value_rule))]
     if output is not None:
         if output not in graph.index:
             raise ValueError(f"{output!r} is not a node of this graph")
-        parts.append(_source(backward_chunks(graph, graph.index[output], comments=True)))
+        chunks = backward_chunks(graph, graph.index[output], comments=True,
+                                 partial_rule=partial_rule, arrays=arrays)
+        parts.append(_source(chunks))
     return "\n\n".join(parts)
 

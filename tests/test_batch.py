@@ -403,3 +403,15 @@ def test_drawings_take_one_point() -> None:
     x = Scalar(1.0, name="x")
     with pytest.raises(TypeError, match="must be a real number"):
         to_dot(x * 2.0, inputs={x: [1.0, 2.0]})
+
+
+def test_show_code_shows_the_batch_code() -> None:
+    from minigrad import show_code
+
+    x, w = Scalar(3.0, name="x"), Scalar(2.0, name="w")
+    y = (x * w).relu() + w.log()
+    code = show_code(Graph(y), y, inputs={x: np.arange(3.0)})
+    assert "vec_where(v2 > 0.0, v2, 0.0)" in code  # relu over the batch
+    assert "= log(v[1])" in code  # w alone: float code
+    assert "0.0 +" not in code and "+=" not in code  # arrays are never added into
+    assert show_code(Graph(y), y) == show_code(Graph(y), y, inputs={x: 1.0})
