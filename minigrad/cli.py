@@ -5,7 +5,7 @@
 
     variable  value  gradient
     a           1.5      1.35
-    b            -4        -8
+    b          -4.0      -8.0
 
 Derivatives, after the table: ``--diff x`` prints the derivative as an expression
 and its value, ``df/dx = 3*x**2 = 12.0`` (from :func:`minigrad.diff`; give it once
@@ -23,6 +23,31 @@ MiniGrad itself.  With ``--partials`` each edge into an op shows its partial and
 the backward pass sends back along it; ``--numbers`` shows the node numbers ``#i``
 that ``--trace`` uses.
 
+Many points: a range ``NAME=START:STOP:N`` gives a variable N evenly spaced values
+from START to STOP, both included, as ``numpy.linspace`` does::
+
+    $ minigrad "sin(x)*x**2" x=-6:6:101
+    sin(x)*x**2 at 101 points: x from -6.0 to 6.0
+
+    point      x     value     d/dx
+    0       -6.0    10.059  31.2131
+    1      -5.88   13.5653   27.188
+    ...
+
+one row per point -- the first and last five when there are more than 20 -- with six
+significant digits, all computed in one pass over arrays (``batch.py``).  ``--json``
+prints lists instead, every digit: ``{"value": [...], "gradients": {"x": [...]},
+"points": {"x": [...]}}``.  Several ranges of the same N are paired point by point, as
+``zip`` pairs them; the other variables keep their one value.  ``--plot FILE.png`` (or
+.svg, .pdf) draws f and its gradients over the range.  A point outside f's domain
+(``log(x)`` over ``x=-1:1:101``) is an error, as for one point, naming the point --
+except with ``--plot``: the plot shows a gap there (the table ``nan``, the JSON
+``null``), and a note says at how many points and why.  ``--diff`` prints the
+derivative's expression (its values are the gradients); ``--hessian``, ``--trace``,
+``--dot`` and ``--render`` are about one point and refuse a range.  Ranges need numpy
+(``pip install "minigrad[numpy]"``), plots matplotlib (``pip install
+"minigrad[plot]"``); each is imported only when used.
+
 An expression may start with ``-`` (``minigrad "-a*b" a=1 b=2``): an argument that
 starts with ``-`` but is not one of the options is the expression.  Variable names are
 Python identifiers, ``é`` included.
@@ -31,14 +56,15 @@ Every problem -- a syntax error, a forbidden construct, a missing or non-numeric
 variable, a domain error such as ``log(-1)``, a graph too big to draw -- ends the
 program with a one-line message (plus a caret line for positions) and a non-zero exit
 status, never a traceback: 2 for bad input, 1 for an expression that cannot be
-evaluated or drawn.  Output the terminal cannot encode is written as ``\\xe9``-style
-escapes, and a reader that goes away (``minigrad ... | head -1``) ends the program
-quietly, as it does other Unix tools.
+evaluated or drawn, numpy or matplotlib missing included.  Output the terminal cannot
+encode is written as ``\\xe9``-style escapes, and a reader that goes away (``minigrad
+... | head -1``) ends the program quietly, as it does other Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import keyword
 import math
@@ -49,14 +75,15 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import graphviz
 
-from minigrad.backward import values_and_gradients
+from minigrad.backward import value_and_grad, values_and_gradients
 from minigrad.derivatives import diff, hessian
 from minigrad.errors import EvaluationError
-from minigrad.evaluate import evaluate
+from minigrad.evaluate import Undefined, evaluate
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Scalar, describe
 from minigrad.parse import FUNCTIONS, ParseError, parse_expression
@@ -71,6 +98,12 @@ from minigrad.visualize import (
     dot_source,
 )
 
+if TYPE_CHECKING:  # numpy is an optional extra: imported only for a range
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
 __all__ = ["main"]
 
 BAD_INPUT, CANNOT_EVALUATE = 2, 1
@@ -82,6 +115,15 @@ LONG_OPTION = re.compile(r"--[A-Za-z]")
 DOT_TEXT_INSTEAD = "write the DOT text with --dot FILE (or --dot - for standard output)"
 #: --hessian prints a row and a column per variable; beyond this many, refused.
 MAX_HESSIAN_VARIABLES = 100
+#: A range has at most this many points: every node of the graph keeps an array of its
+#: values at all of them, and another of its gradients (16 MB a node at 10**6 points).
+MAX_POINTS = 10**6
+#: A range's table shows every point up to this many; beyond, the first and last few.
+MAX_TABLE_ROWS = 20
+ROWS_AT_EACH_END = 5
+PLOT_FORMATS = ("png", "svg", "pdf")
+#: --plot draws a line per gradient; beyond this many variables, only the ranged ones'.
+MAX_PLOTTED_GRADIENTS = 10
 
 
 class UsageError(Exception):
@@ -90,6 +132,11 @@ class UsageError(Exception):
 
 class CannotDraw(Exception):
     """A drawing that cannot be made: printed as one line, exit status 1."""
+
+
+class MissingExtra(Exception):
+    """An optional dependency (numpy, matplotlib) that is not installed: printed as one
+    line naming the pip extra that brings it, exit status 1."""
 
 
 def variable_name(text: str) -> str | None:
@@ -101,9 +148,22 @@ def variable_name(text: str) -> str | None:
     return name if name.isidentifier() and not keyword.iskeyword(name) else None
 
 
-def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
-    """``["a=1.5", "b=-4"]`` -> ``{"a": 1.5, "b": -4.0}``, rejecting anything else."""
-    values: dict[str, float] = {}
+@attrs.frozen
+class Range:
+    """``NAME=START:STOP:N`` on the command line: N evenly spaced points from START to
+    STOP, both included -- ``numpy.linspace(START, STOP, N)``."""
+
+    start: float
+    stop: float
+    count: int
+
+
+def parse_assignments(assignments: Sequence[str]) -> dict[str, float | Range]:
+    """``["a=1.5", "b=-4"]`` -> ``{"a": 1.5, "b": -4.0}``, rejecting anything else.
+
+    A value with a colon is a range: ``"x=-6:6:101"`` -> ``{"x": Range(-6.0, 6.0, 101)}``.
+    """
+    values: dict[str, float | Range] = {}
     for assignment in assignments:
         before, equals, text = assignment.partition("=")
         name = variable_name(before)
@@ -111,6 +171,9 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
             raise UsageError(f"expected NAME=VALUE with a variable name, got {assignment!r}")
         if name in values:
             raise UsageError(f"{name} is given twice")
+        if ":" in text:
+            values[name] = parse_range(name, text)
+            continue
         try:
             value = float(text)
         except ValueError:
@@ -121,22 +184,83 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
     return values
 
 
+def parse_range(name: str, text: str) -> Range:
+    """``START:STOP:N`` as a :class:`Range`, or a UsageError that says what is wrong.
+
+    >>> parse_range("x", "-6:-1:6")
+    Range(start=-6.0, stop=-1.0, count=6)
+    >>> parse_range("x", "a:2:3")
+    Traceback (most recent call last):
+    minigrad.cli.UsageError: x=a:2:3: START 'a' is not a number
+    """
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise UsageError(f"{name}={text:.40}: a range is START:STOP:N, N points from START "
+                         f"to STOP, both included (e.g. {name}=-6:6:101)")
+    start_text, stop_text, count_text = parts
+    return Range(range_end(name, text, "START", start_text),
+                 range_end(name, text, "STOP", stop_text),
+                 range_count(name, text, count_text))
+
+
+def range_end(name: str, text: str, what: str, end: str) -> float:
+    """START or STOP of the range ``name=text``: a finite number."""
+    try:
+        value = float(end)
+    except ValueError:
+        raise UsageError(f"{name}={text:.40}: {what} {end!r:.40} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{name}={text:.40}: {what} must be a finite number")
+    return value
+
+
+def range_count(name: str, text: str, count_text: str) -> int:
+    """N of the range ``name=text``: a whole number of points, 1 to MAX_POINTS."""
+    digits = count_text.lstrip("0")
+    if re.fullmatch("[0-9]+", count_text) is None or not digits:
+        raise UsageError(f"{name}={text:.40}: N, the number of points, must be a whole number "
+                         f"of at least 1, got {count_text!r:.40}")
+    # Compared as text first: int() of thousands of digits is slow, and refused.
+    if len(digits) > len(str(MAX_POINTS)) or int(digits) > MAX_POINTS:
+        raise UsageError(f"{name}={text:.40}: too many points; a range has at most "
+                         f"{MAX_POINTS:,} (each is computed and kept in memory)")
+    return int(digits)
+
+
+def check_ranges(ranges: dict[str, Range]) -> None:
+    """Ranges are paired point by point, as ``zip`` pairs them: they need one N."""
+    if len({bounds.count for bounds in ranges.values()}) > 1:
+        counts = ", ".join(f"{name} has {bounds.count:,}" for name, bounds in ranges.items())
+        raise UsageError("ranges are paired point by point, so they must have the same "
+                         f"number of points N; {counts}")
+
+
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minigrad",
         usage="minigrad [-h] [--json] [--diff NAME] [--hessian] [--trace] [--dot FILE] "
-        "[--render FILE] [--partials] [--numbers] EXPR [NAME=VALUE ...]",
+        "[--render FILE] [--partials] [--numbers] [--plot FILE] "
+        "EXPR [NAME=VALUE | NAME=START:STOP:N ...]",
+        # Raw: the examples keep their lines, so the description is wrapped by hand.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Evaluate an expression, differentiate it with respect to every "
-        "variable, and optionally draw its graph.",
-        epilog='example: minigrad "a**3/5 + relu(b**2)" a=1.5 b=-4 --render graph.svg',
+        "variable,\nand optionally draw its graph; or do so at many points, and plot it.",
+        epilog="examples:\n"
+        '  minigrad "a**3/5 + relu(b**2)" a=1.5 b=-4 --render graph.svg\n'
+        '  minigrad "sin(x)*x**2" x=-6:6:101               '
+        "a table: 101 points from -6 to 6\n"
+        '  minigrad "sin(x)*x**2" x=-6:6:101 --plot f.png  '
+        "f and df/dx, drawn (needs minigrad[plot])",
     )
     # One list for the expression and the assignments: see parse_arguments.
     parser.add_argument("words", nargs="*", metavar="EXPR NAME=VALUE",
                         help="an expression, e.g. 'a**3/5 + relu(b**2)' or '-a*b' "
                         f"(functions: {' '.join(FUNCTIONS)}), then a value for each "
-                        "variable")
+                        "variable, or a range START:STOP:N: N points from START to STOP, "
+                        "both included (needs numpy)")
     parser.add_argument("--json", action="store_true",
-                        help='print {"value": ..., "gradients": {...}} instead of a table')
+                        help='print {"value": ..., "gradients": {...}} instead of a table '
+                        "(for a range: lists, one number per point)")
     parser.add_argument("--diff", metavar="NAME", action="append", default=[],
                         help="print the derivative by NAME as an expression, and its "
                         "value (may be given for several variables)")
@@ -153,6 +277,9 @@ def argument_parser() -> argparse.ArgumentParser:
                         "and what the backward pass sends back along it")
     parser.add_argument("--numbers", action="store_true",
                         help="in the drawing, number the nodes as --trace does")
+    parser.add_argument("--plot", metavar="FILE",
+                        help="with a range: plot the expression and its gradients over it "
+                        "to FILE.png, FILE.svg or FILE.pdf (needs matplotlib)")
     return parser
 
 
@@ -312,9 +439,207 @@ def render(path: Path, picture: Picture) -> str:
     raise DotNotFoundError(["dot"])
 
 
+# -- many points: a range ------------------------------------------------------------------------
+
+def require(module: str, why: str, extra: str) -> None:
+    """Import an optional dependency now, or raise a one-line :class:`MissingExtra`
+    naming the pip extra that brings it -- before any work, never a traceback later."""
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        missing = "is not installed" if error.name == module else f"cannot be imported ({error})"
+        raise MissingExtra(f'{why} needs {module}, which {missing}: pip install '
+                           f'"minigrad[{extra}]"') from None
+
+
+@attrs.frozen
+class Sweep:
+    """f and its gradients over a range: one float64 array each, a number per point."""
+
+    points: dict[str, FloatArray]  # the ranged variables' values, by name
+    value: FloatArray  # f at each point
+    gradients: dict[str, FloatArray]  # df/d variable at each point, for every variable
+
+    @property
+    def size(self) -> int:
+        return len(self.value)
+
+
+def sweep(graph: Graph, expression: Node, leaves: dict[str, Scalar],
+          ranges: dict[str, Range], undefined: Undefined) -> Sweep:
+    """f and its gradients at every point of the ranges, in one pass over arrays (not a
+    Python loop over the points): ``batch.py`` does it, an op at a time."""
+    import numpy as np
+
+    points = {name: np.linspace(bounds.start, bounds.stop, bounds.count)
+              for name, bounds in ranges.items()}
+    values, grads = value_and_grad(graph, expression, undefined=undefined,
+                                   inputs={leaves[name]: xs for name, xs in points.items()})
+    return Sweep(points, np.asarray(values[expression], dtype=np.float64),
+                 {name: np.asarray(grads[leaf], dtype=np.float64)
+                  for name, leaf in leaves.items()})
+
+
+def point_text(points: dict[str, FloatArray], index: int) -> str:
+    """``point 3 (x=-1.5, y=0.25)``: which point, and the ranged variables there."""
+    at = ", ".join(f"{name}={float(xs[index])!r}" for name, xs in points.items())
+    return f"point {index} ({at})"
+
+
+def undefined_note(graph: Graph, expression: Node, leaves: dict[str, Scalar],
+                   result: Sweep, expression_text: str) -> str | None:
+    """For a plot run with ``undefined="nan"``: at how many points f (or a gradient) is
+    undefined, and why at the first of them -- the message the table would have given,
+    found by evaluating that one point again with plain floats."""
+    import numpy as np
+
+    missing = np.isnan(result.value)  # batch.py marks a failing point NaN everywhere
+    if not missing.any():
+        return None
+    first = int(np.argmax(missing))
+    at_first: dict[object, object] = {leaves[name]: float(xs[first])
+                                      for name, xs in result.points.items()}
+    try:
+        values_and_gradients(graph, expression, inputs=at_first)
+        why = "a value or gradient is not a finite number there"
+    except EvaluationError as error:
+        why = str(error)
+    return (f"note: {expression_text} or a gradient is undefined at {int(missing.sum()):,} "
+            f"of {result.size:,} points, gaps in the plot (nan in the table, null in --json); "
+            f"the first is {point_text(result.points, first)}: {why}")
+
+
+def format_sweep(expression_text: str, result: Sweep, fixed: dict[str, float]) -> str:
+    """A range's table: a row per point (the first and last few, if there are many), with
+    the ranged variables, the value, and the gradient by every variable."""
+    ranges = "; ".join(f"{name} from {float(xs[0])!r} to {float(xs[-1])!r}" if len(xs) > 1
+                       else f"{name} = {float(xs[0])!r}" for name, xs in result.points.items())
+    others = "".join(f"; {name} = {value!r}" for name, value in fixed.items())
+    n = result.size
+    lines = [f"{expression_text} at {n:,} point{'s' if n != 1 else ''}: {ranges}{others}", ""]
+    columns = [*result.points.values(), result.value, *result.gradients.values()]
+    header = ("point", *result.points, "value", *(f"d/d{name}" for name in result.gradients))
+    rows = [header]
+    for index in shown_rows(n):
+        rows.append(("...",) * len(header) if index is None else
+                    (str(index), *(short(float(column[index])) for column in columns)))
+    lines += aligned(rows)
+    if n > MAX_TABLE_ROWS:
+        lines += ["", f"{n:,} points: the first {ROWS_AT_EACH_END} and the last "
+                  f"{ROWS_AT_EACH_END} are shown (--json prints them all)"]
+    return "\n".join(lines)
+
+
+def short(x: float) -> str:
+    """A number in a table of many: six significant digits, written as Python writes a
+    float -- ``5.64``, not linspace's ``5.639999999999999`` (``--json`` has every digit).
+
+    >>> short(5.639999999999999), short(-6.0), short(1 / 3), short(float("nan"))
+    ('5.64', '-6.0', '0.333333', 'nan')
+    """
+    return repr(float(f"{x:.6g}"))
+
+
+def shown_rows(n: int) -> list[int | None]:
+    """Which of n rows a table shows: all, or the first and last few around a None (...).
+
+    >>> shown_rows(3)
+    [0, 1, 2]
+    >>> shown_rows(101)
+    [0, 1, 2, 3, 4, None, 96, 97, 98, 99, 100]
+    """
+    if n <= MAX_TABLE_ROWS:
+        return list(range(n))
+    return [*range(ROWS_AT_EACH_END), None, *range(n - ROWS_AT_EACH_END, n)]
+
+
+def json_list(array: FloatArray) -> list[float | None]:
+    """An array as a JSON list: plain floats, and null where undefined (NaN: only in a
+    run with --plot).  JSON has no NaN, and a reader should not have to guess."""
+    return [x if math.isfinite(x) else None for x in array.tolist()]
+
+
+def sweep_json(result: Sweep) -> dict[str, object]:
+    """``{"value": [...], "gradients": {"x": [...]}, "points": {"x": [...]}}``."""
+    return {"value": json_list(result.value),
+            "gradients": {name: json_list(g) for name, g in result.gradients.items()},
+            "points": {name: json_list(xs) for name, xs in result.points.items()}}
+
+
+def plot(path: Path, expression_text: str, result: Sweep) -> str:
+    """Draw f and its gradients against the first ranged variable to ``path`` (.png, .svg
+    or .pdf); returns a note on what was drawn.  NaN points are gaps in the lines.
+
+    A bare :class:`~matplotlib.figure.Figure`, not pyplot: no window, no global state;
+    saving picks matplotlib's non-interactive backend for the format (Agg for .png).
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    (name, xs), *others = result.points.items()
+    gradients = result.gradients
+    if len(gradients) > MAX_PLOTTED_GRADIENTS:  # a legend of thousands helps no one
+        gradients = {leaf: g for leaf, g in gradients.items() if leaf in result.points}
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+    axes.axhline(0.0, color="0.8", linewidth=0.8)
+    axes.plot(xs, result.value, linewidth=2, label=f"f = {expression_text}")
+    for leaf, gradient in gradients.items():
+        axes.plot(xs, gradient, linestyle="--", label=f"df/d{leaf}")
+    missing = np.isnan(result.value)
+    if missing.any():  # where f is undefined: ticks on the zero line, under the gaps
+        axes.plot(xs[missing], np.zeros(int(missing.sum())), linestyle="none", marker="|",
+                  color="tab:red", clip_on=False, label="undefined")
+    if xs[0] != xs[-1]:  # the whole range, even where f is undefined at its ends
+        axes.set_xlim(min(xs[0], xs[-1]), max(xs[0], xs[-1]))
+    paired = "".join(f"; {other} from {float(ys[0])!r} to {float(ys[-1])!r} alongside"
+                     for other, ys in others)
+    axes.set_xlabel(name + paired)
+    axes.set_ylabel("value")
+    axes.set_title(f"f = {expression_text}, and its gradients")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.savefig(path)
+    left_out = len(result.gradients) - len(gradients)
+    but = f" (by the ranged variables only; {left_out:,} others left out)" if left_out else ""
+    return f"plotted f and its gradients{but} over {name} to {path}"
+
+
+def over_ranges(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Scalar],
+                ranges: dict[str, Range]) -> tuple[list[str], dict[str, object], list[str]]:
+    """The command for a range of points: sections of text, the same as JSON, and notes.
+
+    A table or JSON raises at a point outside f's domain, as for one point; a plot
+    marks such points NaN instead (gaps in the lines) and says so in a note.
+    """
+    plotting = arguments.plot is not None
+    require("numpy", "a range (NAME=START:STOP:N)", "plot" if plotting else "numpy")
+    if plotting:
+        require("matplotlib", "--plot", "plot")
+    graph = Graph(expression)
+    text = describe(expression, max_depth=50, max_chars=200)
+    result = sweep(graph, expression, leaves, ranges, "nan" if plotting else "raise")
+    fixed = {name: leaf.value for name, leaf in leaves.items() if name not in ranges}
+    sections = [format_sweep(text, result, fixed)]
+    as_json = sweep_json(result)
+    diff_names = check_diff(arguments.diff, leaves)
+    if diff_names:  # the expressions; their values over the range are the gradients
+        found = {name: diff(expression, leaves[name]) for name in diff_names}
+        sections.append("\n".join(f"df/d{name} = {node}" for name, node in found.items()))
+        as_json["derivatives"] = {name: {"expression": str(node)}
+                                  for name, node in found.items()}
+    notes = []
+    if plotting:
+        note = undefined_note(graph, expression, leaves, result, text)
+        notes = [plot(Path(arguments.plot), describe(expression, max_chars=60), result)]
+        notes += [note] if note is not None else []
+    return sections, as_json, notes
+
+
 # -- the command --------------------------------------------------------------------------------
 
-def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar]) -> None:
+def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar],
+                  ranges: dict[str, Range]) -> None:
     """Refuse options that do not fit together or with the expression, before any work."""
     if arguments.dot == "-" and arguments.json:
         raise UsageError("--dot - and --json both write to standard output; choose one")
@@ -327,6 +652,29 @@ def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar]) -> N
                          f"(a row and a column per variable) is printed for at most "
                          f"{MAX_HESSIAN_VARIABLES}")
     check_diff(arguments.diff, leaves)
+    check_range_options(arguments, ranges)
+
+
+def check_range_options(arguments: argparse.Namespace, ranges: dict[str, Range]) -> None:
+    """--plot needs a range; the options about one point refuse one."""
+    if arguments.plot is not None:
+        file_format = Path(arguments.plot).suffix.lstrip(".").lower()
+        if file_format not in PLOT_FORMATS:
+            raise UsageError(f"--plot {arguments.plot}: the file must end in .png, .svg or .pdf")
+        if not ranges:
+            raise UsageError("--plot draws the expression over a range of points: give a "
+                             "variable a range, NAME=START:STOP:N (e.g. x=-6:6:101)")
+    if not ranges:
+        return
+    check_ranges(ranges)
+    one_point = [option for option in ("hessian", "trace", "dot", "render")
+                 if getattr(arguments, option)]
+    if one_point:
+        drawing = one_point[0] in ("dot", "render")
+        raise UsageError(f"--{one_point[0]} is about one point, and {next(iter(ranges))} is "
+                         "given a range: give every variable a single value"
+                         + ("; to draw f over the range, use --plot FILE.png" if drawing
+                            else ""))
 
 
 def check_diff(texts: list[str], leaves: dict[str, Scalar]) -> list[str]:
@@ -371,14 +719,24 @@ def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Sc
 
 
 def run(arguments: argparse.Namespace) -> int:
-    values_by_name = parse_assignments(arguments.assignments)
+    given = parse_assignments(arguments.assignments)
+    ranges = {name: value for name, value in given.items() if isinstance(value, Range)}
+    # A ranged variable is built with its first point; the batch then gives it them all.
+    values_by_name = {name: value.start if isinstance(value, Range) else value
+                      for name, value in given.items()}
     expression, leaves = parse_expression(arguments.expression, values_by_name)
     unused = sorted(set(values_by_name) - set(leaves))
     if unused:
         raise UsageError(f"{', '.join(unused)} given but not used in the expression")
-    check_options(arguments, leaves)
+    check_options(arguments, leaves, ranges)
     if not isinstance(expression, Node):  # just a number: nothing to differentiate
         expression = Scalar(expression)
+    if ranges:
+        sections, as_json, notes = over_ranges(arguments, expression, leaves, ranges)
+        print(json.dumps(as_json) if arguments.json else "\n\n".join(sections))
+        for note in notes:
+            print(note, file=sys.stderr)
+        return 0
     graph = Graph(expression)
     # One recorded backward pass serves --trace and --partials; its numbers are then the
     # ones shown everywhere (they are backward()'s, to the last bit).
@@ -445,6 +803,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return CANNOT_EVALUATE
     except (CannotDraw, DotNotFoundError, graphviz.CalledProcessError) as error:
         print(f"minigrad: cannot draw: {error}", file=sys.stderr)
+        return CANNOT_EVALUATE
+    except MissingExtra as error:
+        print(f"minigrad: error: {error}", file=sys.stderr)
         return CANNOT_EVALUATE
     except OSError as error:  # an output file that cannot be written
         print(f"minigrad: error: {error}", file=sys.stderr)
