@@ -495,44 +495,117 @@ def _compiled_backward(graph: Graph, steps: Plan, output: int) -> CompiledPass |
     )
 
 
-def _forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
-             checker: _Checker) -> list[Value]:
-    """Values: compiled once the graph has had its interpreted calls; on any error the
-    reference loop runs again and raises the error that names node and point."""
-    forward = None if checker.bad is not None else _compiled_forward(graph, steps)
-    if forward is None:
-        return interpret_forward(graph, overrides, steps, checker)
+#: Points per piece on the compiled path.  A node's values for 2**14 points take
+#: 128 KiB, so one statement's operands and result stay in the processor's cache, and
+#: a piece's arrays are freed (and their memory reused, still in cache) before the
+#: next.  Over 10**6 points at once every statement streams 8 MB arrays to and from
+#: memory: about twice as slow (measured in benchmarks/run.py).
+CHUNK_POINTS = 2**14
+
+
+def _passes(graph: Graph, output: int | None,
+            steps: Plan) -> tuple[CompiledPass, CompiledPass | None] | None:
+    """The compiled forward (and backward) pass, or None while still interpreted."""
+    forward = _compiled_forward(graph, steps)
+    backward = None if output is None else _compiled_backward(graph, steps, output)
+    if forward is None or (output is not None and backward is None):
+        return None
+    return forward, backward
+
+
+def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
+               overrides: Mapping[int, Any], output: int | None, steps: Plan,
+               piece: slice) -> tuple[list[Value], list[Value] | None]:
+    """Run the compiled passes on one piece of the points (raises on any failure)."""
+    forward, backward = passes
     values: list[Value] = [
         node.value if isinstance(node, Scalar | Constant) else 0.0 for node in graph.order
     ]
     for position, value in overrides.items():
-        values[position] = value
-    try:
-        with _raising():
-            forward(values)
-    except RULE_ERRORS:
-        return interpret_forward(graph, overrides, steps, checker)
-    # Float arithmetic (x * y of two floats) overflows to inf without any flag.
-    if not all_finite([values[i] for i in steps.same_everywhere]):
-        return interpret_forward(graph, overrides, steps, checker)
-    return values
-
-
-def _backward(graph: Graph, values: list[Value], output: int, steps: Plan,
-              checker: _Checker) -> list[Value]:
-    backward = None if checker.bad is not None else _compiled_backward(graph, steps, output)
-    if backward is None:
-        return interpret_backward(graph, values, output, steps, checker)
-    grads: list[Value] = [0.0] * len(graph.order)
-    grads[output] = 1.0
-    try:
-        with _raising():
+        values[position] = value if type(value) is float else value[piece]
+    grads: list[Value] | None = None
+    with _raising():
+        forward(values)
+        if backward is not None and output is not None:
+            grads = [0.0] * len(values)
+            grads[output] = 1.0
             backward(values, grads)
+    # Float arithmetic (x * y of two floats) overflows to inf without any flag.
+    floats = [values[i] for i in steps.same_everywhere]
+    if not all_finite(floats + [g for g in grads or () if type(g) is float]):
+        raise FloatingPointError("a float that is the same at every point is not finite")
+    return values, grads
+
+
+#: An entry not kept by a call over many pieces: computed when first asked for.
+LATER = object()
+
+
+class Later:
+    """Everything a call over many pieces did not keep, computed once, when first
+    asked for, by one more compiled pass over the whole batch at once."""
+
+    def __init__(self, run: Callable[[], tuple[list[Value], list[Value] | None]]) -> None:
+        self._run: Callable[[], tuple[list[Value], list[Value] | None]] | None = run
+        self._lists: tuple[list[Value], list[Value] | None] = ([], None)
+
+    def lists(self) -> tuple[list[Value], list[Value] | None]:
+        if self._run is not None:
+            self._lists, self._run = self._run(), None
+        return self._lists
+
+
+def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, steps: Plan,
+              n: int) -> tuple[list[Value], list[Value] | None, Later | None] | None:
+    """Values and gradients from the compiled passes; None while the graph is still
+    interpreted, or if anything fails (then the reference loops run on the whole
+    batch and name the first failing node and point).
+
+    Up to :data:`CHUNK_POINTS` points, one run keeps every node's arrays.  Beyond, the
+    points are run :data:`CHUNK_POINTS` at a time, keeping only what is nearly always
+    asked for -- the outputs' and leaves' values, the leaves' gradients -- and what is
+    the same at every point; the rest of the entries are :data:`LATER` (see
+    :class:`Later`).  Keeping every node's arrays for every piece would cost as much
+    memory traffic as computing them.
+    """
+    passes = _passes(graph, output, steps)
+    if passes is None:
+        return None
+    try:
+        if n <= CHUNK_POINTS:
+            return (*_run_piece(graph, passes, overrides, output, steps, slice(None)), None)
+        leaves = {i for i, node in enumerate(graph.order) if isinstance(node, Scalar)}
+        inputs = {i for i, v in overrides.items() if type(v) is not float}
+        keep_values = (leaves | {graph.index[node] for node in graph.outputs}) - inputs
+        all_values: list[Value] = []
+        all_grads: list[Value] = []
+        for first in range(0, n, CHUNK_POINTS):
+            piece = slice(first, first + CHUNK_POINTS)
+            values, grads = _run_piece(graph, passes, overrides, output, steps, piece)
+            all_values = _keep(all_values, values, keep_values, piece, n)
+            if grads is not None:
+                all_grads = _keep(all_grads, grads, leaves, piece, n)
     except RULE_ERRORS:
-        return interpret_backward(graph, values, output, steps, checker)
-    if not all_finite([g for g in grads if type(g) is float]):
-        return interpret_backward(graph, values, output, steps, checker)
-    return grads
+        return None
+    for i in inputs:  # a batched leaf's value is its input, whole
+        all_values[i] = overrides[i]
+    later = Later(lambda: _run_piece(graph, passes, overrides, output, steps, slice(None)))
+    return all_values, all_grads if output is not None else None, later
+
+
+def _keep(whole: list[Value], piece: list[Value], keep: set[int], where: slice,
+          n: int) -> list[Value]:
+    """Write one piece's kept arrays into the whole batch's (made at the first piece);
+    floats are the same in every piece, every other array is :data:`LATER`."""
+    if not whole:
+        whole = [
+            v if not isinstance(v, np.ndarray) else np.empty(n) if i in keep else LATER
+            for i, v in enumerate(piece)
+        ]
+    for i in keep:
+        if isinstance(piece[i], np.ndarray):
+            whole[i][where] = piece[i]
+    return whole
 
 
 class BatchValues(NodeValues):
@@ -545,24 +618,41 @@ class BatchValues(NodeValues):
     several nodes -- both operands of ``+`` receive the same gradient.
     """
 
-    __slots__ = ("_size",)
+    __slots__ = ("_gradients", "_later", "_size")
 
-    def __init__(self, graph: Graph, values: list[Value], size: int) -> None:
+    def __init__(self, graph: Graph, values: list[Value], size: int,
+                 later: Later | None = None, gradients: bool = False) -> None:
         super().__init__(graph, values)
         self._size = size
+        self._later, self._gradients = later, gradients  # where LATER entries come from
 
     def __getitem__(self, node: Node) -> Any:
-        value: Any = super().__getitem__(node)
+        position = self._graph.index.get(node)
+        if position is None:
+            return super().__getitem__(node)  # raises the KeyError that says so
+        value: Any = self._values[position]
+        if value is LATER:  # not kept by a call over many pieces: computed now, once
+            self._values = self._complete()
+            value = self._values[position]
         if type(value) is float:
             return np.broadcast_to(np.float64(value), (self._size,))
         value.flags.writeable = False  # read-only, like the mapping: nothing writes to it
         return value
 
+    def _complete(self) -> list[Value]:
+        """Every entry, the LATER ones from the pass over the whole batch."""
+        if self._later is None or not any(v is LATER for v in self._values):
+            return self._values
+        values, grads = self._later.lists()
+        everything = grads if self._gradients else values
+        assert everything is not None
+        return [e if v is LATER else v for v, e in zip(self._values, everything, strict=True)]
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (BatchValues, (self._graph, self._values, self._size))
+        return (BatchValues, (self._graph, self._complete(), self._size))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> BatchValues:
-        copied = super().__deepcopy__(memo)
+        copied = NodeValues(self._graph, self._complete()).__deepcopy__(memo)
         return BatchValues(copied._graph, copied._values, self._size)
 
     def __repr__(self) -> str:
@@ -591,13 +681,20 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
     n = batch_size(graph, overrides)
     steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
     checker = _Checker(graph, overrides, n, mark=undefined == "nan", offset=offset)
-    values = _forward(graph, overrides, steps, checker)
-    grads = None if output is None else _backward(graph, values, output, steps, checker)
+    compiled = None if checker.bad is not None else _compiled(graph, overrides, output, steps, n)
+    later = None
+    if compiled is not None:
+        values, grads, later = compiled
+    else:
+        values = interpret_forward(graph, overrides, steps, checker)
+        grads = None
+        if output is not None:
+            grads = interpret_backward(graph, values, output, steps, checker)
     if checker.bad is not None:
         values = _mark_undefined(values, checker.bad)
         grads = None if grads is None else _mark_undefined(grads, checker.bad)
-    return (BatchValues(graph, values, n),
-            None if grads is None else BatchValues(graph, grads, n))
+    return (BatchValues(graph, values, n, later),
+            None if grads is None else BatchValues(graph, grads, n, later, gradients=True))
 
 
 def _run_floats(graph: Graph, overrides: Mapping[int, Any],

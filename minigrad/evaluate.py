@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import copy
 import difflib
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
@@ -136,11 +137,12 @@ def resolve_inputs(
         position = graph.index[leaf]
         if position in overrides:
             raise ValueError(f"inputs: leaf {leaf!r} is given twice")
-        what = f"inputs[{brief_repr(key)}]"
-        if arrays and is_array(value):
-            overrides[position] = _as_batch(value, what)
+        if type(value) is float and math.isfinite(value):
+            overrides[position] = value  # the common case: no message text to make
+        elif arrays and is_array(value):
+            overrides[position] = _as_batch(value, f"inputs[{brief_repr(key)}]")
         else:
-            overrides[position] = as_finite_float(value, what)
+            overrides[position] = as_finite_float(value, f"inputs[{brief_repr(key)}]")
     return overrides
 
 

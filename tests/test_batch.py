@@ -26,6 +26,7 @@ from minigrad import (
     Graph,
     Scalar,
     backward,
+    batch,
     evaluate,
     fastpath,
     value_and_grad,
@@ -241,7 +242,9 @@ def test_random_dags_match_the_float_path(program: Program, data: st.DataObject)
                                  max_size=len(program.inputs)))
     graph, out, leaves, inputs, points = _run_program(program, batched)
     expected = scalar_answers(graph, out, leaves, points)
-    with mock.patch.object(fastpath, "INTERPRETED_CALLS", 0):  # compiled at once
+    # compiled at once, and run two points at a time (batch.CHUNK_POINTS)
+    with mock.patch.object(fastpath, "INTERPRETED_CALLS", 0), \
+            mock.patch.object(batch, "CHUNK_POINTS", 2):
         compiled = value_and_grad(graph, out, inputs=inputs)
     interpreted = value_and_grad(Graph(out, *leaves), out, inputs=inputs)
     for values, grads in (compiled, interpreted):
@@ -415,3 +418,29 @@ def test_show_code_shows_the_batch_code() -> None:
     assert "= log(v[1])" in code  # w alone: float code
     assert "0.0 +" not in code and "+=" not in code  # arrays are never added into
     assert show_code(Graph(y), y) == show_code(Graph(y), y, inputs={x: 1.0})
+
+
+def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over more than CHUNK_POINTS points the compiled path runs piece by piece and keeps
+    the outputs' and leaves' entries; any other entry is computed when first asked for.
+    Every entry has the bits of one run over the whole batch."""
+    import copy
+
+    monkeypatch.setattr(batch, "CHUNK_POINTS", 1000)
+    x, w = Scalar(0.0, name="x"), Scalar(2.0, name="w")
+    f = x.sin() * x**2 * x.sigmoid() + (x * w).tanh()
+    xs = np.linspace(-6, 6, 4321)
+    whole = value_and_grad(Graph(f), f, inputs={x: xs})  # interpreted, one piece
+    graph = Graph(f)
+    for _ in range(fastpath.INTERPRETED_CALLS + 1):
+        values, grads = value_and_grad(graph, f, inputs={x: xs})
+    assert [v is batch.LATER for v in values._values].count(True) > 0  # not all kept
+    assert values[f].tolist() == whole[0][f].tolist()  # kept
+    assert grads[w].tolist() == whole[1][w].tolist()
+    pickled = pickle.loads(pickle.dumps(grads))  # the rest, for pickling
+    copied = copy.deepcopy(values)
+    for node in graph.order:  # the rest, asked for
+        assert values[node].tolist() == whole[0][node].tolist()
+        assert grads[node].tolist() == whole[1][node].tolist()
+    assert pickled[pickled._graph.order[0]].tolist() == whole[1][x].tolist()
+    assert copied[copied._graph.order[-1]].tolist() == whole[0][f].tolist()
