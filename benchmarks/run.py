@@ -8,7 +8,9 @@
 Peers that are not installed are skipped with a note (``pip install -e ".[bench]"``
 installs them all).  Every figure comes from this one run on this one machine, and the
 ratios between them are what to read: these machines are noisy, absolute seconds are not
-comparable across runs.  Workloads are in ``workloads.py``; timings are medians.
+comparable across runs.  Workloads are in ``workloads.py``, the batched rows (one graph
+over arrays of points) in ``batched.py``; timings are medians.  ``--smoke`` never writes
+over the saved full-run ``results.json`` and ``scaling.png``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import importlib.util
 import json
 import os
 import platform
@@ -33,29 +34,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import workloads  # noqa: E402
+from timing import have, median_seconds, timed  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import fastpath  # noqa: E402
-
-
-def have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
-def median_seconds(function: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def timed(function: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
-
 
 # -- moons -------------------------------------------------------------------------------
 
@@ -386,6 +368,10 @@ def run(smoke: bool) -> dict:
             moons[f"jax_{n}_points"] = moons_jax(small_points, small_labels, params, 5)
     else:
         notes.append("jax is not installed: skipped")
+    if have("numpy"):
+        results["batched"] = run_batched(smoke, points, labels, params, moons)
+    else:
+        notes.append("numpy is not installed: the batched benchmarks are skipped")
 
     sizes = [10**3, 10**4] if smoke else [10**4, 10**5, 10**6]
     libraries = ["minigrad"] + [lib for lib in ("micrograd", "torch") if have(lib)]
@@ -407,6 +393,43 @@ def run(smoke: bool) -> dict:
         "hessian_mlp": hessian_mlp(),
     }
     return results
+
+
+def run_batched(smoke: bool, points: list, labels: list, params: list[float],
+                moons: dict) -> dict:
+    """The batched benchmarks (``batched.py``): f and its derivatives at 10^6 points, and
+    the moons step with a per-example graph; smoke sizes are 10^4 points and a 2-4-4-1
+    MLP (so that JAX compiles in a second)."""
+    import batched
+
+    n = 10**4 if smoke else 10**6
+    print(f"batched: f, df/dx, df/dw at {n:,} points ...", flush=True)
+    curve = batched.curve_points(n, repeats=3 if smoke else 10,
+                                 sample_size=200 if smoke else 2000, chunk=n // 10,
+                                 with_jax=have("jax"))
+    sizes = (2, 4, 4, 1) if smoke else workloads.MOONS_SIZES
+    if smoke:
+        params = workloads.initial_parameters(sizes=sizes)
+    steps = 5 if smoke else 50
+    reference = batched.whole_batch_step(points, labels, params, sizes)
+    if not smoke:  # the reference is the step measured above: the same numbers
+        for peer in ("minigrad", "micrograd"):
+            if peer in moons:
+                batched.check(f"whole-batch step vs {peer}'s",
+                              max(abs(reference[0] - moons[peer]["loss"]),
+                                  abs(reference[1][0] - moons[peer]["grad0"])))
+    print(f"batched: moons, one example's graph over {len(points)} points ...", flush=True)
+    per_example: dict[str, Any] = {"points": len(points), "sizes": list(sizes)}
+    per_example["minigrad"] = batched.moons_batched_minigrad(points, labels, params, sizes,
+                                                             steps, reference)
+    for library, bench in [("torch", batched.moons_batched_torch),
+                           ("jax", batched.moons_batched_jax)]:
+        if have(library):
+            for form in ("expression", "matrix"):
+                print(f"batched: moons, {library} ({form}) ...", flush=True)
+                per_example[f"{library}_{form}"] = bench(points, labels, params, sizes,
+                                                         steps, reference, form)
+    return {"curve": curve, "moons": per_example}
 
 
 def ratio(a: float | None, b: float | None) -> str:
@@ -453,6 +476,8 @@ def report(results: dict) -> str:
     lines.append(f"  MiniGrad step / ceiling call:          "
                  f"{ratio(ours['step_s'], m['ceiling']['step_s'])}   (aim <= 1.5x)")
     lines.append("")
+    if "batched" in results:
+        lines += batched_report(results["batched"], m)
     for workload in ("chain", "wide", "tower"):
         lines.append(f"{workload}: build + evaluate + differentiate once (fresh process each)")
         for key, r in results[workload].items():
@@ -484,6 +509,115 @@ def report(results: dict) -> str:
                      "(chain target: MiniGrad at most this per op, aim a third)")
     lines += [f"note: {note}" for note in results["notes"]]
     return "\n".join(lines)
+
+
+def same_moons(per_example: dict, moons: dict) -> bool:
+    """Is micrograd's whole step (the moons rows) the same step as the per-example one?
+    At smoke sizes it is not: the per-example MLP is smaller."""
+    return ("micrograd" in moons and per_example["points"] == moons["points"]
+            and tuple(per_example["sizes"]) == workloads.MOONS_SIZES)
+
+
+def batched_report(b: dict, moons: dict) -> list[str]:
+    """The batched rows: f at 10^6 points against numpy by hand and JAX; the moons step
+    with a per-example graph against micrograd's step, PyTorch and JAX."""
+    c, lines = b["curve"], []
+    ours, hand = c["minigrad"], c["by_hand"]
+    lines += [f"f = sin(x)*x**2*sigmoid(x) + tanh(x*w): f, df/dx, df/dw at {c['points']:,} "
+              f"points (value_and_grad of a {ours['nodes']}-node graph, x an array)",
+              f"  {'':<46}{'seconds':>12}  vs numpy by hand"]
+
+    def row(label: str, seconds: float, versus: float) -> None:
+        lines.append(f"  {label:<46}{seconds:>12.4f}  {ratio(seconds, versus):>10}")
+
+    row("MiniGrad value_and_grad (compiled)", ours["call_s"], hand["call_s"])
+    row("MiniGrad first call (interpreted)", ours["first_call_s"], hand["call_s"])
+    row("MiniGrad calls 2-10 (interpreted)", ours["interpreted_call_s"], hand["call_s"])
+    row("MiniGrad call that compiles (the 11th)", ours["compile_call_s"], hand["call_s"])
+    row("numpy by hand (the ceiling)", hand["call_s"], hand["call_s"])
+    if "jax" in c:
+        row("JAX jit(vmap(value_and_grad)): trace+compile", c["jax"]["trace_compile_s"],
+            hand["call_s"])
+        row("JAX jit(vmap(value_and_grad)): call", c["jax"]["call_s"], hand["call_s"])
+    s = c["scalar_path"]
+    row("MiniGrad scalar path (extrapolated)", s["extrapolated_s"], hand["call_s"])
+    lines += ["",
+              f"  MiniGrad / numpy by hand:  {ratio(ours['call_s'], hand['call_s'])}   "
+              "(target <= 2x)"]
+    if "jax" in c:
+        lines.append(f"  MiniGrad / JAX call:       {ratio(ours['call_s'], c['jax']['call_s'])}"
+                     "   (aim <= 1x)")
+    lines.append(f"  scalar path: float value_and_grad point by point, compiled, "
+                 f"{s['per_point_s'] * 1e6:.1f} us a point, measured on "
+                 f"{s['points']:,} points and extrapolated to {c['points']:,}; "
+                 f"{s['extrapolated_s'] / ours['call_s']:,.0f}x the batch")
+    lines.append("  largest differences: MiniGrad vs by hand "
+                 f"{ours['max_abs_difference_vs_by_hand']:.1e}"
+                 + (f", JAX vs by hand {c['jax']['max_abs_difference_vs_by_hand']:.1e}"
+                    if "jax" in c else "")
+                 + f", scalar path vs batch {s['max_abs_difference_vs_batch']:.1e}")
+    mem = c["memory"]
+    memory_rows = [("one call, first (interpreted)", "first_call"),
+                   ("one call, compiled", "compiled_call"),
+                   (f"chunks of {mem['chunk']:,} points into 3 arrays", "in_chunks"),
+                   (f"dask, blocks of {mem['chunk']:,} points", "dask")]
+    lines += ["", f"  peak memory (tracemalloc), {mem['points']:,} points x {mem['nodes']} nodes:"]
+    for label, key in memory_rows:
+        if key in mem:
+            lines.append(f"    {label:<44}{mem[key]['peak_bytes_per_point']:>8.0f} B/point"
+                         f"  {mem[key]['peak_bytes_per_point_node']:>6.1f} B/(point x node)")
+    if "dask_error" in mem:
+        lines.append(f"    dask: not measured ({mem['dask_error']})")
+    lines += ["    (interpreted, a call keeps every node's value and gradient: 16 B a point "
+              "for each node that depends on x;",
+              "     compiled, beyond 2**14 points, it runs 2**14 points at a time and keeps "
+              "the outputs' and leaves' entries,",
+              "     here f, df/dx, df/dw and the copy of x: 32 B a point; chunks or dask "
+              "arrays bound the first calls too)", ""]
+
+    e = b["moons"]
+    ours = e["minigrad"]
+    same_step = same_moons(e, moons)
+    lines += [f"moons, one example's loss as a graph ({ours['nodes']:,} nodes; x0, x1, y and "
+              f"{ours['parameters']} parameters are leaves), batched over {e['points']} points:"
+              " one training step",
+              f"  {'':<46}{'seconds':>12}  vs MiniGrad batched step"]
+
+    def step_row(label: str, seconds: float) -> None:
+        lines.append(f"  {label:<46}{seconds:>12.5f}  {ratio(seconds, ours['step_s']):>10}")
+
+    step_row("MiniGrad batched step (compiled)", ours["step_s"])
+    step_row("MiniGrad batched step (interpreted)", ours["interpreted_step_s"])
+    step_row("MiniGrad one-time: build+Graph+1st step", ours["one_time_s"])
+    step_row("MiniGrad step that compiles (the 11th)", ours["compile_call_s"])
+    if same_step:
+        step_row("micrograd whole step (from the moons rows)", moons["micrograd"]["step_s"])
+    for form, label in [("expression", "same expression"), ("matrix", "matrix form W @ x")]:
+        if f"torch_{form}" in e:
+            step_row(f"PyTorch, {label}: step", e[f"torch_{form}"]["step_s"])
+    for form, label in [("expression", "same expression"), ("matrix", "matrix form W @ x")]:
+        if f"jax_{form}" in e:
+            j = e[f"jax_{form}"]
+            step_row(f"JAX jit(vmap), {label}: trace+compile", j["trace_compile_s"])
+            step_row(f"JAX jit(vmap), {label}: call", j["call_s"])
+            step_row(f"JAX jit(vmap), {label}: step", j["step_s"])
+    lines.append("")
+    if same_step:
+        lines.append(f"  micrograd step / MiniGrad batched step:  "
+                     f"{ratio(moons['micrograd']['step_s'], ours['step_s'])}"
+                     "   (target >= 400x, aim 1,000x)")
+    if "jax_expression" in e:
+        j = e["jax_expression"]
+        lines.append(f"  JAX call / MiniGrad batched step:        "
+                     f"{ratio(j['call_s'], ours['step_s'])}   (aim > 1x); JAX compiles "
+                     f"{j['trace_compile_s']:.2f} s, MiniGrad's step that compiles takes "
+                     f"{ours['compile_call_s']:.3f} s")
+    differences = ", ".join(
+        f"{key.replace('_', ' ')} {r['max_abs_difference_vs_whole_batch']:.1e}"
+        for key, r in e.items() if isinstance(r, dict) and "loss" in r)
+    lines += [f"  largest difference from the whole-batch step (loss, every gradient): "
+              f"{differences}", ""]
+    return lines
 
 
 def derivatives_report(d: dict, moons: dict) -> list[str]:
@@ -537,7 +671,12 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    batched = results.get("batched")
+    if batched:
+        figure, ((left, right), (curve_axes, moons_axes)) = plt.subplots(2, 2, figsize=(11, 8))
+        plot_batched(batched, results["moons"], curve_axes, moons_axes)
+    else:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for library, style in [("minigrad", "o-"), ("torch", "s--"), ("micrograd", "x:")]:
         rows = sorted((int(k.split()[1]), r) for k, r in results["chain"].items()
                       if k.split()[0] == library and "error" not in r)
@@ -564,6 +703,41 @@ def plot(results: dict, path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def plot_batched(b: dict, moons: dict, curve_axes: Any, moons_axes: Any) -> None:
+    """Two bar panels, seconds on a log scale: f at 10^6 points, and a moons step."""
+    c, e = b["curve"], b["moons"]
+    bars = [("MiniGrad\nbatched", c["minigrad"]["call_s"]),
+            ("numpy\nby hand", c["by_hand"]["call_s"])]
+    if "jax" in c:
+        bars += [("JAX call", c["jax"]["call_s"]), ("JAX\ncompile", c["jax"]["trace_compile_s"])]
+    bars.append(("MiniGrad\nscalar path\n(extrapolated)", c["scalar_path"]["extrapolated_s"]))
+    bar_panel(curve_axes, bars, f"f, df/dx, df/dw at {c['points']:,} points: one call")
+    bars = [("MiniGrad\nbatched", e["minigrad"]["step_s"])]
+    if same_moons(e, moons):
+        bars.append(("micrograd\nwhole step", moons["micrograd"]["step_s"]))
+    for key, label in [("torch_expression", "PyTorch"), ("torch_matrix", "PyTorch\nW @ x"),
+                       ("jax_expression", "JAX call"), ("jax_matrix", "JAX call\nW @ x")]:
+        if key in e:
+            bars.append((label, e[key]["call_s" if key.startswith("jax") else "step_s"]))
+    if "jax_expression" in e:
+        bars.append(("JAX\ncompile", e["jax_expression"]["trace_compile_s"]))
+    bar_panel(moons_axes, bars, f"moons, per-example graph over {e['points']} points: "
+              "one step")
+
+
+def bar_panel(axes: Any, bars: list[tuple[str, float]], title: str) -> None:
+    labels, seconds = zip(*bars, strict=True)
+    colors = ["tab:blue" if label.startswith("MiniGrad\nbatched") else "tab:gray"
+              for label in labels]
+    axes.bar(range(len(bars)), seconds, color=colors)
+    axes.set_xticks(range(len(bars)), labels, fontsize=8)
+    axes.set_yscale("log")
+    axes.set(title=title, ylabel="seconds (log scale)")
+    axes.grid(True, axis="y", which="both", alpha=0.3)
+    for i, value in enumerate(seconds):
+        axes.annotate(f"{value:.2g}", (i, value), ha="center", va="bottom", fontsize=8)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
@@ -582,6 +756,10 @@ def main() -> int:
         workload, library, n = arguments.one_shot
         print(json.dumps(one_shot(workload, library, int(n))))
         return 0
+    saved = {HERE / "results.json", HERE / "scaling.png"}  # the figures in the README
+    if arguments.smoke and any(Path(f).resolve() in saved
+                               for f in (arguments.json, arguments.plot) if f):
+        parser.error("--smoke would overwrite the saved full-run results; write elsewhere")
     if arguments.from_json:
         results = json.loads(Path(arguments.from_json).read_text())
     else:

@@ -3,7 +3,10 @@
 * moons: micrograd's demo loss -- an MLP 2 -> 16 -> 16 -> 1 on two-moons points,
   SVM loss ``mean(relu(1 - y * score)) + 1e-4 * sum(p * p)`` -- written once, generic over
   the library (``relu`` and the parameter objects are passed in), so every peer computes
-  exactly the same expression.
+  exactly the same expression.  ``moons_example_loss`` is one example's part of it, with
+  the example's x0, x1, y as arguments: the graph that is batched over the points.
+* curve: ``sin(x) * x**2 * sigmoid(x) + tanh(x * w)``, evaluated with its derivatives at
+  10^6 points; ``curve_by_hand`` is the same three arrays written directly in numpy.
 * chain: ``y = y * 1.0000001`` repeated n times.
 * wide: a sum of n products.  tower: ``x = x + x`` repeated n times.
 
@@ -20,6 +23,8 @@ from typing import Any
 
 MOONS_SIZES = (2, 16, 16, 1)
 SEED = 1337
+#: The moons loss's L2 regularization: ``REGULARIZATION * sum(p * p)``.
+REGULARIZATION = 1e-4
 
 
 def make_moons(
@@ -71,13 +76,36 @@ def mlp_score(params: Sequence[Any], x: Sequence[Any], relu: Callable[[Any], Any
     return activations[0]
 
 
+def matrix_score(params: Any, x: Any, relu: Callable[[Any], Any],
+                 sizes: Sequence[int] = MOONS_SIZES) -> Any:
+    """:func:`mlp_score` written with matrices, for array libraries (torch, jax.numpy):
+    ``params`` is one 1-D array in micrograd's order, ``x`` is (..., 2), one row a point.
+    Each layer's block of the parameters is (n_out, n_in + 1): weights, then the bias."""
+    start, activations = 0, x
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        block = params[start:start + n_out * (n_in + 1)].reshape(n_out, n_in + 1)
+        start += n_out * (n_in + 1)
+        activations = activations @ block[:, :n_in].T + block[:, n_in]
+        if layer < len(sizes) - 2:
+            activations = relu(activations)
+    return activations[..., 0]
+
+
+def moons_example_loss(params: Sequence[Any], x0: Any, x1: Any, y: Any,
+                       relu: Callable[[Any], Any],
+                       sizes: Sequence[int] = MOONS_SIZES) -> Any:
+    """One example's hinge loss ``relu(1 + -y * score)``: the per-point part of the loss."""
+    return relu(1 + -y * mlp_score(params, [x0, x1], relu, sizes))
+
+
 def moons_loss(params: Sequence[Any], points: Sequence[Sequence[float]],
-               labels: Sequence[float], relu: Callable[[Any], Any]) -> Any:
+               labels: Sequence[float], relu: Callable[[Any], Any],
+               sizes: Sequence[int] = MOONS_SIZES) -> Any:
     """micrograd's demo loss: mean hinge loss plus 1e-4 times the sum of squares."""
-    scores = [mlp_score(params, x, relu) for x in points]
-    losses = [relu(1 + -y * score) for y, score in zip(labels, scores, strict=True)]
+    losses = [moons_example_loss(params, x0, x1, y, relu, sizes)
+              for (x0, x1), y in zip(points, labels, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in params)
+    reg_loss = REGULARIZATION * sum(p * p for p in params)
     return data_loss + reg_loss
 
 
@@ -99,3 +127,31 @@ def tower(x: Any, n: int) -> Any:
     for _ in range(n):
         x = x + x
     return x
+
+
+def curve(x: Any, w: Any, sin: Callable[[Any], Any], sigmoid: Callable[[Any], Any],
+          tanh: Callable[[Any], Any]) -> Any:
+    """``sin(x) * x**2 * sigmoid(x) + tanh(x * w)``, generic over the library."""
+    return sin(x) * x**2 * sigmoid(x) + tanh(x * w)
+
+
+def curve_by_hand(x: Any, w: float) -> tuple[Any, Any, Any]:
+    """f, df/dx and df/dw of :func:`curve` at every point of the numpy array ``x``,
+    written directly in numpy: the ceiling a batched evaluator is measured against.
+
+    With s = sigmoid(x) (never overflowing: e = exp(-|x|), s = 1/(1+e) or e/(1+e)),
+    t = tanh(w x) and p = sin(x) x**2:  f = p s + t,
+    df/dx = (cos(x) x**2 + 2 x sin(x)) s + p s (1 - s) + w (1 - t**2),
+    df/dw = x (1 - t**2).
+    """
+    import numpy as np
+
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    s = np.where(x >= 0.0, r, e * r)
+    sin_x = np.sin(x)
+    x2 = x * x
+    t = np.tanh(w * x)
+    dt = 1.0 - t * t
+    ps = sin_x * x2 * s
+    return ps + t, (np.cos(x) * x2 + 2.0 * x * sin_x) * s + ps * (1.0 - s) + w * dt, x * dt
