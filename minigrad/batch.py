@@ -278,7 +278,7 @@ class Plan:
         return rules.partial_rules[argnum]
 
 
-def plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
+def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
     """The :class:`Plan` for these batched leaves, kept in the graph's cache."""
     key = "batch " + ",".join(map(str, sorted(batched_leaves)))
     kept = graph._cache.get(key)
@@ -395,7 +395,7 @@ def _raising() -> Iterator[None]:
         yield
 
 
-def interpret_forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
+def interpret_forward(graph: Graph, overrides: Mapping[int, Any], plan: Plan,
                       checker: _Checker) -> list[Value]:
     """The value of every node, in ``graph.order``: arrays for batched nodes, floats
     for the rest.  The reference loop of ``interpret.interpret_forward``, over arrays."""
@@ -407,7 +407,7 @@ def interpret_forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
                 continue
             assert isinstance(node, Operation)
             operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
-            if steps.batched[position]:
+            if plan.batched[position]:
                 out = checker.call(VECTOR_OPS[node.op].value, operands, node, operands)
             else:
                 out = _float_value(node, operands)
@@ -415,7 +415,7 @@ def interpret_forward(graph: Graph, overrides: Mapping[int, Any], steps: Plan,
     return values
 
 
-def interpret_backward(graph: Graph, values: list[Value], output: int, steps: Plan,
+def interpret_backward(graph: Graph, values: list[Value], output: int, plan: Plan,
                        checker: _Checker) -> list[Value]:
     """d output / d node for every node, over arrays: ``interpret.interpret_backward``'s
     loop (read its docstring for the why), with a partial's array checked at each step."""
@@ -434,7 +434,7 @@ def interpret_backward(graph: Graph, values: list[Value], output: int, steps: Pl
             for argnum, operand in enumerate(node.args):
                 if not isinstance(operand, Node):
                     continue  # a literal: no gradient
-                if steps.batched[position]:
+                if plan.batched[position]:
                     function = VECTOR_OPS[node.op].partials[argnum]
                     partial = checker.call(function, [*operands, out], node, operands,
                                            argnum, out)
@@ -476,19 +476,19 @@ def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> Non
 # ---------------------------------------------------------------------------------------
 
 
-def _compiled_forward(graph: Graph, steps: Plan) -> CompiledPass | None:
+def _compiled_forward(graph: Graph, plan: Plan) -> CompiledPass | None:
     return compiled_pass(
-        graph, f"{steps.key} forward",
-        lambda: CompiledPass(forward_chunks(graph, value_rule=steps.value_rule),
+        graph, f"{plan.key} forward",
+        lambda: CompiledPass(forward_chunks(graph, value_rule=plan.value_rule),
                              "batch forward", VECTOR_NAMESPACE),
     )
 
 
-def _compiled_backward(graph: Graph, steps: Plan, output: int) -> CompiledPass | None:
+def _compiled_backward(graph: Graph, plan: Plan, output: int) -> CompiledPass | None:
     return compiled_pass(
-        graph, f"{steps.key} backward {output}",
+        graph, f"{plan.key} backward {output}",
         lambda: CompiledPass(
-            backward_chunks(graph, output, partial_rule=steps.partial_rule, arrays=True),
+            backward_chunks(graph, output, partial_rule=plan.partial_rule, arrays=True),
             "batch backward", VECTOR_NAMESPACE,
         ),
         output=True,
@@ -504,17 +504,17 @@ CHUNK_POINTS = 2**14
 
 
 def _passes(graph: Graph, output: int | None,
-            steps: Plan) -> tuple[CompiledPass, CompiledPass | None] | None:
+            plan: Plan) -> tuple[CompiledPass, CompiledPass | None] | None:
     """The compiled forward (and backward) pass, or None while still interpreted."""
-    forward = _compiled_forward(graph, steps)
-    backward = None if output is None else _compiled_backward(graph, steps, output)
+    forward = _compiled_forward(graph, plan)
+    backward = None if output is None else _compiled_backward(graph, plan, output)
     if forward is None or (output is not None and backward is None):
         return None
     return forward, backward
 
 
 def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
-               overrides: Mapping[int, Any], output: int | None, steps: Plan,
+               overrides: Mapping[int, Any], output: int | None, plan: Plan,
                piece: slice) -> tuple[list[Value], list[Value] | None]:
     """Run the compiled passes on one piece of the points (raises on any failure)."""
     forward, backward = passes
@@ -531,7 +531,7 @@ def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
             grads[output] = 1.0
             backward(values, grads)
     # Float arithmetic (x * y of two floats) overflows to inf without any flag.
-    floats = [values[i] for i in steps.same_everywhere]
+    floats = [values[i] for i in plan.same_everywhere]
     if not all_finite(floats + [g for g in grads or () if type(g) is float]):
         raise FloatingPointError("a float that is the same at every point is not finite")
     return values, grads
@@ -555,7 +555,7 @@ class Later:
         return self._lists
 
 
-def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, steps: Plan,
+def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, plan: Plan,
               n: int) -> tuple[list[Value], list[Value] | None, Later | None] | None:
     """Values and gradients from the compiled passes; None while the graph is still
     interpreted, or if anything fails (then the reference loops run on the whole
@@ -568,12 +568,12 @@ def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, st
     :class:`Later`).  Keeping every node's arrays for every piece would cost as much
     memory traffic as computing them.
     """
-    passes = _passes(graph, output, steps)
+    passes = _passes(graph, output, plan)
     if passes is None:
         return None
     try:
         if n <= CHUNK_POINTS:
-            return (*_run_piece(graph, passes, overrides, output, steps, slice(None)), None)
+            return (*_run_piece(graph, passes, overrides, output, plan, slice(None)), None)
         leaves = {i for i, node in enumerate(graph.order) if isinstance(node, Scalar)}
         inputs = {i for i, v in overrides.items() if type(v) is not float}
         keep_values = (leaves | {graph.index[node] for node in graph.outputs}) - inputs
@@ -581,7 +581,7 @@ def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, st
         all_grads: list[Value] = []
         for first in range(0, n, CHUNK_POINTS):
             piece = slice(first, first + CHUNK_POINTS)
-            values, grads = _run_piece(graph, passes, overrides, output, steps, piece)
+            values, grads = _run_piece(graph, passes, overrides, output, plan, piece)
             all_values = _keep(all_values, values, keep_values, piece, n)
             if grads is not None:
                 all_grads = _keep(all_grads, grads, leaves, piece, n)
@@ -589,7 +589,7 @@ def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, st
         return None
     for i in inputs:  # a batched leaf's value is its input, whole
         all_values[i] = overrides[i]
-    later = Later(lambda: _run_piece(graph, passes, overrides, output, steps, slice(None)))
+    later = Later(lambda: _run_piece(graph, passes, overrides, output, plan, slice(None)))
     return all_values, all_grads if output is not None else None, later
 
 
@@ -679,17 +679,17 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
 
         return run_dask(graph, overrides, output, undefined)
     n = batch_size(graph, overrides)
-    steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
+    plan = make_plan(graph, [i for i, v in overrides.items() if type(v) is not float])
     checker = _Checker(graph, overrides, n, mark=undefined == "nan", offset=offset)
-    compiled = None if checker.bad is not None else _compiled(graph, overrides, output, steps, n)
+    compiled = None if checker.bad is not None else _compiled(graph, overrides, output, plan, n)
     later = None
     if compiled is not None:
         values, grads, later = compiled
     else:
-        values = interpret_forward(graph, overrides, steps, checker)
+        values = interpret_forward(graph, overrides, plan, checker)
         grads = None
         if output is not None:
-            grads = interpret_backward(graph, values, output, steps, checker)
+            grads = interpret_backward(graph, values, output, plan, checker)
     if checker.bad is not None:
         values = _mark_undefined(values, checker.bad)
         grads = None if grads is None else _mark_undefined(grads, checker.bad)

@@ -341,10 +341,10 @@ def show_code(
 
         overrides = resolve_inputs(graph, inputs, arrays=True)
         if has_arrays(overrides):
-            from minigrad.batch import plan
+            from minigrad.batch import make_plan
 
-            steps = plan(graph, [i for i, v in overrides.items() if type(v) is not float])
-            value_rule, partial_rule, arrays = steps.value_rule, steps.partial_rule, True
+            plan = make_plan(graph, [i for i, v in overrides.items() if type(v) is not float])
+            value_rule, partial_rule, arrays = plan.value_rule, plan.partial_rule, True
     parts = [_source(forward_chunks(graph, comments=True, value_rule=value_rule))]
     if output is not None:
         if output not in graph.index:
