@@ -174,13 +174,7 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float | Range]:
         if ":" in text:
             values[name] = parse_range(name, text)
             continue
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{name}={text!r:.40}: the value is not a number") from None
-        if not math.isfinite(value):
-            raise UsageError(f"{name}={text}: the value must be a finite number")
-        values[name] = value
+        values[name] = finite_number(name, text, "the value", text)
     return values
 
 
@@ -198,17 +192,18 @@ def parse_range(name: str, text: str) -> Range:
         raise UsageError(f"{name}={text:.40}: a range is START:STOP:N, N points from START "
                          f"to STOP, both included (e.g. {name}=-6:6:101)")
     start_text, stop_text, count_text = parts
-    return Range(range_end(name, text, "START", start_text),
-                 range_end(name, text, "STOP", stop_text),
+    return Range(finite_number(name, text, "START", start_text),
+                 finite_number(name, text, "STOP", stop_text),
                  range_count(name, text, count_text))
 
 
-def range_end(name: str, text: str, what: str, end: str) -> float:
-    """START or STOP of the range ``name=text``: a finite number."""
+def finite_number(name: str, text: str, what: str, number: str) -> float:
+    """``number``, the value or a range's START or STOP in ``name=text``, as a finite
+    float; or a UsageError saying which part is wrong."""
     try:
-        value = float(end)
+        value = float(number)
     except ValueError:
-        raise UsageError(f"{name}={text:.40}: {what} {end!r:.40} is not a number") from None
+        raise UsageError(f"{name}={text:.40}: {what} {number!r:.40} is not a number") from None
     if not math.isfinite(value):
         raise UsageError(f"{name}={text:.40}: {what} must be a finite number")
     return value
