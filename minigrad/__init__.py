@@ -20,6 +20,7 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``fastpath.py`` (when a graph is interpreted and when compiled),
 ``evaluate.py`` and ``backward.py`` (values and gradients as numbers),
 ``derivatives.py`` and ``simplify.py`` (derivatives as graphs, and smaller graphs),
+``batch.py`` and ``batch_dask.py`` (many points at once: numpy arrays, dask arrays),
 ``trace.py`` (the backward pass step by step, for learning), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
