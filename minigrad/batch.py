@@ -62,6 +62,7 @@ from minigrad.fastpath import (
     backward_gradients,
     compiled_pass,
     forward_values,
+    leaf_values,
 )
 from minigrad.graph import Graph
 from minigrad.interpret import all_finite
@@ -518,9 +519,7 @@ def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
                piece: slice) -> tuple[list[Value], list[Value] | None]:
     """Run the compiled passes on one piece of the points (raises on any failure)."""
     forward, backward = passes
-    values: list[Value] = [
-        node.value if isinstance(node, Scalar | Constant) else 0.0 for node in graph.order
-    ]
+    values: list[Value] = leaf_values(graph).copy()  # kept by the graph: made once
     for position, value in overrides.items():
         values[position] = value if type(value) is float else value[piece]
     grads: list[Value] | None = None
@@ -672,9 +671,10 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
     ``undefined="nan"``.  The entry point behind evaluate, backward, value_and_grad.
     ``offset``: the arrays are points ``offset, offset + 1, ...`` of a larger batch
     (a dask block), for the points that error messages name."""
-    if not any(type(v) is not float for v in overrides.values()):
+    arrays = [v for v in overrides.values() if type(v) is not float]
+    if not arrays:
         return _run_floats(graph, overrides, output)  # undefined="nan" without arrays
-    if any(is_dask(v) for v in overrides.values()):
+    if any(is_dask(v) for v in arrays):
         from minigrad.batch_dask import run_dask
 
         return run_dask(graph, overrides, output, undefined)

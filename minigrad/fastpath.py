@@ -43,6 +43,7 @@ __all__ = [
     "backward_gradients",
     "compiled_pass",
     "forward_values",
+    "leaf_values",
 ]
 
 #: Calls of a graph that are interpreted before its code is generated.
@@ -59,7 +60,7 @@ def _count_call(graph: Graph, key: str) -> int:
     return calls
 
 
-def _leaf_values(graph: Graph) -> list[float]:
+def leaf_values(graph: Graph) -> list[float]:
     """The values list as it starts: leaf values in place, 0.0 for every operation."""
     initial = graph._cache.get("initial")
     if initial is None:
@@ -99,7 +100,7 @@ def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
     forward = compiled_pass(graph, "forward", lambda: compile_forward(graph))
     if forward is None:
         return interpret_forward(graph, overrides)
-    values = _leaf_values(graph).copy()
+    values = leaf_values(graph).copy()
     for position, value in overrides.items():
         values[position] = value
     try:
