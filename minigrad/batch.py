@@ -222,12 +222,17 @@ def as_batch(x: object, what: str, offset: int = 0) -> np.ndarray | float:
     objects) and ValueError for 2-D arrays and NaN or infinity at some point (counted
     from ``offset``: a dask block's first point).
     """
+    if isinstance(x, np.ma.MaskedArray):  # numpy would silently compute masked points
+        raise TypeError(f"{what} is a masked array; pass x.compressed() or x.filled(...)")
     try:
         array = np.asarray(x)
-    except (ValueError, TypeError) as error:  # ragged lists
+    except (ValueError, TypeError, RuntimeError) as error:  # ragged lists, torch tensors
         raise ValueError(f"{what} is not a 1-D array of numbers: {error}") from None
     if array.ndim == 0:
         return as_finite_float(array.item(), what)
+    if array.dtype.kind == "O" and array.ndim == 1:  # Fractions, huge ints: as one by one
+        array = np.array([as_finite_float(v, f"{what}[{i}]") for i, v in
+                          enumerate(array.tolist())], dtype=np.float64)
     if array.dtype.kind not in "iuf":
         kind = "bool" if array.dtype.kind == "b" else str(array.dtype)
         raise TypeError(f"{what} must be an array of real numbers, got dtype {kind}")
@@ -268,6 +273,7 @@ class Plan:
     key: str  # names the batched leaves in the graph's cache
     batched: list[bool]  # per position: does the node depend on a batched leaf?
     same_everywhere: list[int]  # positions of the operations computed as floats
+    ends: list[int]  # positions of the nodes that pass no gradient on (leaves, ...)
 
     def value_rule(self, position: int, node: Operation) -> str:
         """The value rule's text for a node: numpy's form if it is batched."""
@@ -297,7 +303,11 @@ def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
         i for i, node in enumerate(graph.order)
         if isinstance(node, Operation) and not batched[i]
     ]
-    made = Plan(key, batched, same)
+    ends = [
+        i for i, node in enumerate(graph.order)
+        if not any(isinstance(a, Node) for a in getattr(node, "args", ()))
+    ]
+    made = Plan(key, batched, same, ends)
     graph._cache[key] = made
     return made
 
@@ -333,7 +343,7 @@ class _Checker:
         try:
             result = function(*args)
         except RULE_ERRORS:  # a part that is the same at every point failed (1.0 / 0.0)
-            result = np.full(self.size, np.nan)
+            result = math.nan
         finite = np.isfinite(result)
         if finite.all():
             return result
@@ -341,6 +351,7 @@ class _Checker:
             self.bad |= ~finite
             return result
         point = int(np.argmin(np.broadcast_to(finite, (self.size,))))
+        everywhere = finite.ndim == 0  # the same at every point: no point to name
         at = tuple(float(v[point]) if isinstance(v, np.ndarray) else v for v in operands)
         # The float rule at that point says what went wrong (a domain error or not).
         rule, cause = OPS[node.op], None
@@ -352,10 +363,18 @@ class _Checker:
                 rule.partials[argnum](*at, out_at)
         except RULE_ERRORS as error:
             cause = error
-        inputs, point = self.inputs_at(point), point + self.offset
+        inputs, named = self.inputs_at(point), None if everywhere else point + self.offset
         if argnum is None:
-            raise value_error(node, rule, at, cause, point, inputs)
-        raise gradient_error(node, rule, at, argnum, cause, point, inputs)
+            raise value_error(node, rule, at, cause, named, inputs)
+        raise gradient_error(node, rule, at, argnum, cause, named, inputs)
+
+    def fails_everywhere(self, error: EvaluationError) -> float:
+        """A float, the same at every point, failed: with ``undefined="nan"`` every point
+        is marked (and the float is NaN); otherwise the error is raised."""
+        if self.bad is None:
+            raise error
+        self.bad[:] = True
+        return math.nan
 
 
 def _float_value(node: Operation, operands: list[Value]) -> float:
@@ -411,7 +430,10 @@ def interpret_forward(graph: Graph, overrides: Mapping[int, Any], plan: Plan,
             if plan.batched[position]:
                 out = checker.call(VECTOR_OPS[node.op].value, operands, node, operands)
             else:
-                out = _float_value(node, operands)
+                try:
+                    out = _float_value(node, operands)
+                except EvaluationError as error:
+                    out = checker.fails_everywhere(error)
             values.append(out)
     return values
 
@@ -440,7 +462,10 @@ def interpret_backward(graph: Graph, values: list[Value], output: int, plan: Pla
                     partial = checker.call(function, [*operands, out], node, operands,
                                            argnum, out)
                 else:
-                    partial = _float_partial(node, operands, argnum, out)
+                    try:
+                        partial = _float_partial(node, operands, argnum, out)
+                    except EvaluationError as error:
+                        partial = checker.fails_everywhere(error)
                 j = index[operand]
                 reaches[j] = True
                 contribution = gradient * partial
@@ -477,11 +502,17 @@ def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> Non
 # ---------------------------------------------------------------------------------------
 
 
+#: Compiled batch passes of one graph (a forward pass per set of batched leaves, a
+#: backward pass per set and output) count against their own budget in fastpath.py.
+BUDGET = "batch compiled passes"
+
+
 def _compiled_forward(graph: Graph, plan: Plan) -> CompiledPass | None:
     return compiled_pass(
         graph, f"{plan.key} forward",
         lambda: CompiledPass(forward_chunks(graph, value_rule=plan.value_rule),
                              "batch forward", VECTOR_NAMESPACE),
+        budget=BUDGET,
     )
 
 
@@ -492,7 +523,7 @@ def _compiled_backward(graph: Graph, plan: Plan, output: int) -> CompiledPass | 
             backward_chunks(graph, output, partial_rule=plan.partial_rule, arrays=True),
             "batch backward", VECTOR_NAMESPACE,
         ),
-        output=True,
+        budget=BUDGET,
     )
 
 
@@ -529,10 +560,16 @@ def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
             grads = [0.0] * len(values)
             grads[output] = 1.0
             backward(values, grads)
-    # Float arithmetic (x * y of two floats) overflows to inf without any flag.
+    # Float arithmetic (x * y of two floats) overflows to inf without any flag ...
     floats = [values[i] for i in plan.same_everywhere]
     if not all_finite(floats + [g for g in grads or () if type(g) is float]):
         raise FloatingPointError("a float that is the same at every point is not finite")
+    # ... and inf times a finite array raises no flag either.  But a gradient that is
+    # not finite stays so (or raises, inf * 0) on its way back to the nodes that pass
+    # nothing on -- leaves, constants, ops of literals -- so checking those suffices.
+    ends = [grads[i] for i in plan.ends if type(grads[i]) is not float] if grads else []
+    if ends and not np.isfinite(np.concatenate(ends)).all():
+        raise FloatingPointError("a gradient is not finite")
     return values, grads
 
 
@@ -658,11 +695,16 @@ class BatchValues(NodeValues):
         return f"BatchValues({len(self)} nodes, {self._size} points)"
 
 
-def _mark_undefined(results: list[Value], bad: np.ndarray) -> list[Value]:
-    """``undefined="nan"``: NaN at the failing points, in every value or gradient."""
+def _mark_undefined(graph: Graph, results: list[Value], bad: np.ndarray,
+                    gradients: bool) -> list[Value]:
+    """``undefined="nan"``: NaN at the failing points, in every value or gradient (the
+    leaves' values are the inputs, as given)."""
     if not bad.any():
         return results
-    return [np.where(bad, np.nan, r) for r in results]
+    return [
+        r if not gradients and not isinstance(node, Operation) else np.where(bad, np.nan, r)
+        for node, r in zip(graph.order, results, strict=True)
+    ]
 
 
 def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
@@ -691,8 +733,8 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
         if output is not None:
             grads = interpret_backward(graph, values, output, plan, checker)
     if checker.bad is not None:
-        values = _mark_undefined(values, checker.bad)
-        grads = None if grads is None else _mark_undefined(grads, checker.bad)
+        values = _mark_undefined(graph, values, checker.bad, gradients=False)
+        grads = None if grads is None else _mark_undefined(graph, grads, checker.bad, True)
     return (BatchValues(graph, values, n, later),
             None if grads is None else BatchValues(graph, grads, n, later, gradients=True))
 

@@ -21,8 +21,10 @@ pass over the blocks, made when asked for.
 
 Inputs are checked when the blocks are computed (a dask array's numbers are not known
 before): NaN or infinity in a block raises ``ValueError`` naming the point, a domain
-error ``EvaluationError`` naming op, node and point, as on one machine.  Shapes and
-dtypes are checked at once.  Needs ``pip install "minigrad[dask]"``.
+error ``EvaluationError`` naming op, node and point, as on one machine -- but where
+several blocks fail, the error is the one dask meets first, so its point may not be
+the first failing point of the whole batch.  Shapes and dtypes are checked at once.
+Needs ``pip install "minigrad[dask]"``.
 """
 
 from __future__ import annotations
@@ -137,8 +139,11 @@ class DaskValues(NodeValues):
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("dask results do not pickle; compute them (or pickle the Graph)")
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> DaskValues:
+    def __copy__(self) -> DaskValues:
         return self  # lazy and read-only: nothing in it can change
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DaskValues:
+        return self
 
     def __repr__(self) -> str:
         return f"DaskValues({len(self)} nodes, {len(self._stacked.chunks[1])} blocks)"

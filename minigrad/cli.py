@@ -192,9 +192,12 @@ def parse_range(name: str, text: str) -> Range:
         raise UsageError(f"{name}={text:.40}: a range is START:STOP:N, N points from START "
                          f"to STOP, both included (e.g. {name}=-6:6:101)")
     start_text, stop_text, count_text = parts
-    return Range(finite_number(name, text, "START", start_text),
-                 finite_number(name, text, "STOP", stop_text),
-                 range_count(name, text, count_text))
+    start = finite_number(name, text, "START", start_text)
+    stop = finite_number(name, text, "STOP", stop_text)
+    if not math.isfinite(stop - start):  # numpy.linspace would step by inf
+        raise UsageError(f"{name}={text:.40}: the range is too wide for floats "
+                         "(STOP - START overflows)")
+    return Range(start, stop, range_count(name, text, count_text))
 
 
 def finite_number(name: str, text: str, what: str, number: str) -> float:

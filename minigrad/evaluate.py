@@ -149,7 +149,7 @@ def resolve_inputs(
 def is_array(value: object) -> bool:
     """Is an input a batch of values -- a list, a tuple, a numpy, dask or other array?
     Numbers, numpy's scalars among them, are not.  (Asked without importing numpy.)"""
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | range):
         return True
     return hasattr(value, "__array__") and not isinstance(value, numbers.Number)
 

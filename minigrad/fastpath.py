@@ -72,25 +72,28 @@ def leaf_values(graph: Graph) -> list[float]:
 
 
 def compiled_pass(
-    graph: Graph, key: str, make: Callable[[], CompiledPass], output: bool = False
+    graph: Graph, key: str, make: Callable[[], CompiledPass],
+    budget: str | None = None,
 ) -> CompiledPass | None:
     """The compiled pass kept under ``key`` (made by ``make()`` once the graph has had
     :data:`INTERPRETED_CALLS` calls of that kind), or None while it is interpreted.
 
-    ``output=True`` marks a backward pass, one per output: only
-    :data:`COMPILED_OUTPUTS` of those are made per graph.  The batched path
-    (``batch.py``) keeps its passes here too, under its own keys.
+    A pass with a ``budget`` -- a backward pass, one per output, is counted under
+    "compiled outputs" -- is made only while fewer than :data:`COMPILED_OUTPUTS` passes
+    of that budget exist.  The batched path (``batch.py``) keeps its passes here too,
+    under its own keys and budget, so batches never use up the float path's.
     """
     if _count_call(graph, f"{key} calls") < INTERPRETED_CALLS:
         return None
     compiled = graph._cache.get(key)
     if compiled is None:
-        compiled_outputs = graph._cache.get("compiled outputs", 0)
-        assert isinstance(compiled_outputs, int)
-        if output and compiled_outputs >= COMPILED_OUTPUTS:
-            return None  # enough outputs hold code already: this one stays interpreted
+        made = graph._cache.get(budget, 0) if budget else 0
+        assert isinstance(made, int)
+        if made >= COMPILED_OUTPUTS:
+            return None  # enough passes hold code already: this one stays interpreted
         compiled = graph._cache[key] = make()
-        graph._cache["compiled outputs"] = compiled_outputs + output
+        if budget:
+            graph._cache[budget] = made + 1
     assert isinstance(compiled, CompiledPass)
     return compiled
 
@@ -116,7 +119,8 @@ def forward_values(graph: Graph, overrides: dict[int, float]) -> list[float]:
 def backward_gradients(graph: Graph, values: list[float], output: int) -> list[float]:
     """d output / d node for every node: interpreted for the first calls, then compiled."""
     backward = compiled_pass(
-        graph, f"backward {output}", lambda: compile_backward(graph, output), output=True
+        graph, f"backward {output}", lambda: compile_backward(graph, output),
+        budget="compiled outputs",
     )
     if backward is None:
         return interpret_backward(graph, values, output)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 from unittest import mock
 
@@ -26,13 +27,13 @@ from minigrad import (
     Graph,
     Scalar,
     backward,
-    batch,
     evaluate,
     fastpath,
     value_and_grad,
 )
 
 np = import_peer("numpy")
+batch = import_peer("minigrad.batch")  # needs numpy
 
 #: Values agree with the float path within this relative error, gradients within the
 #: next (numpy's exp, tanh, ... may differ from math's in the last bit).
@@ -444,3 +445,71 @@ def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> No
         assert grads[node].tolist() == whole[1][node].tolist()
     assert pickled[pickled._graph.order[0]].tolist() == whole[1][x].tolist()
     assert copied[copied._graph.order[-1]].tolist() == whole[0][f].tolist()
+
+
+@pytest.mark.parametrize(("make", "w"), [
+    (lambda x, w: x * w ** 1021.0, 2.0),  # the partial 1021 * w**1020 overflows, as a float
+    (lambda x, w: x * w.log(), 1e-310),  # 1 / w overflows
+    (lambda x, w: x * (1.0 / w), 1e-160),
+])
+def test_an_infinite_float_partial_times_an_array_raises_on_every_call(make: Any,
+                                                                      w: float) -> None:
+    """inf * a finite array sets no floating-point flag: the compiled path checks the
+    gradients of the nodes that pass nothing on, where any inf ends up."""
+    x, leaf = Scalar(1.0, name="x"), Scalar(w, name="w")
+    y = make(x, leaf)
+    graph = Graph(y)
+    with pytest.raises(EvaluationError):  # the float path
+        value_and_grad(graph, y, inputs={x: 1.0})
+    for _ in range(fastpath.INTERPRETED_CALLS + 3):
+        with pytest.raises(EvaluationError):
+            value_and_grad(graph, y, inputs={x: np.array([1.0, 2.0])})
+
+
+def test_a_float_part_failing_everywhere_names_no_point_and_is_nan_everywhere() -> None:
+    x, w = Scalar(1.0, name="x"), Scalar(-1.0, name="w")
+    y = x + w.log()
+    with pytest.raises(EvaluationError, match=r"^log: log\(-1.0\)") as caught:
+        evaluate(Graph(y), {x: [1.0, 2.0]})
+    assert caught.value.point is None
+    values = evaluate(Graph(y), {x: [1.0, 2.0]}, undefined="nan")
+    assert np.isnan(values[y]).all()
+    np.testing.assert_array_equal(values[x], [1.0, 2.0])  # inputs stay as given
+    z = Scalar(0.0, name="z")
+    y2 = x * z.sqrt()  # only the gradient fails, and the same at every point
+    values, grads = value_and_grad(Graph(y2), y2, {x: [1.0, 2.0]}, undefined="nan")
+    assert np.isnan(grads[z]).all() and np.isnan(values[y2]).all()
+    x2 = Scalar(1.0, name="x2")
+    y3 = (x2 / 1e-310) * x2  # a batched node whose partial fails the same everywhere
+    with pytest.raises(EvaluationError, match="gradient of") as caught:
+        backward(Graph(y3), y3, {x2: [1e-300, 2e-300]})
+    assert caught.value.point is None
+
+
+def test_batches_do_not_use_up_the_float_paths_compiled_outputs() -> None:
+    leaves = [Scalar(1.0, name=f"x{i}") for i in range(fastpath.COMPILED_OUTPUTS + 2)]
+    y = leaves[0]
+    for leaf in leaves[1:]:
+        y = y * leaf
+    graph = Graph(y)
+    for leaf in leaves:  # a different batched leaf each time, each compiled
+        for _ in range(fastpath.INTERPRETED_CALLS + 1):
+            value_and_grad(graph, y, inputs={leaf: [1.0, 2.0]})
+    for _ in range(fastpath.INTERPRETED_CALLS + 1):
+        value_and_grad(graph, y)
+    assert f"backward {graph.index[y]}" in graph._cache  # the float path still compiles
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ([Fraction(1, 2), 2**70], [0.5, 2.0**70]),
+    (range(3), [0.0, 1.0, 2.0]),
+])
+def test_arrays_of_real_numbers_of_any_kind(value: Any, expected: list[float]) -> None:
+    x = Scalar(1.0, name="x")
+    np.testing.assert_array_equal(evaluate(Graph(x * 1.0), {x: value})[x], expected)
+
+
+def test_masked_arrays_are_refused() -> None:
+    x = Scalar(1.0, name="x")
+    with pytest.raises(TypeError, match="masked array"):
+        evaluate(Graph(x * 1.0), {x: np.ma.masked_array([1.0, 2.0], mask=[0, 1])})

@@ -142,6 +142,7 @@ def test_several_ranges_are_paired_and_the_others_keep_their_value(capsys) -> No
         (["x", "x=1:b:3"], "STOP 'b' is not a number"),
         (["x", "x=inf:1:3"], "START must be a finite number"),
         (["x", "x=1:nan:3"], "STOP must be a finite number"),
+        (["x*2", "x=-1e308:1e308:3"], "too wide for floats"),
         (["x", "x=0:1:1000001"], "too many points; a range has at most 1,000,000"),
         (["x", "x=0:1:" + "9" * 5000], "too many points"),
         (["x*y", "x=0:1:3", "y=0:1:4"], "must have the same number of points N; x has 3, "
