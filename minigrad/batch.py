@@ -36,9 +36,15 @@ batched inputs there.  The compiled code (``codegen.py``, with the numpy forms o
 rules) skips those checks and instead runs under ``numpy.errstate(... "raise")``: the
 processor's floating-point flags already record every invalid operation, overflow and
 division by zero, so the check costs nothing until something fails -- then the
-reference loop runs again and reports.  Opt-in: ``undefined="nan"`` marks the failing
-points NaN in every result instead (for plotting a function over a range that leaves
-its domain).
+reference loop runs again and reports.  (Two things set no flag: float arithmetic that
+overflows, and inf times a finite array; the compiled path checks the floats, and the
+gradients where any inf would end up: see :func:`_run_piece`.)  Opt-in:
+``undefined="nan"`` marks the failing points NaN in every result instead (for plotting
+a function over a range that leaves its domain).
+
+**Many points, in pieces.**  Beyond :data:`CHUNK_POINTS` points the compiled code runs
+on one cache-sized piece of the points at a time and keeps only the outputs' and the
+leaves' entries; any other entry is computed when first asked for (:class:`Later`).
 
 numpy is an optional dependency (``pip install "minigrad[numpy]"``): this module is
 imported only when an input is an array.
