@@ -16,6 +16,7 @@ from minigrad.evaluate import (
     NodeValues,
     Undefined,
     check_undefined,
+    float_run,
     has_arrays,
     resolve_inputs,
 )
@@ -61,13 +62,13 @@ def value_and_grad(
     """
     position = output_position(graph, output)
     overrides = resolve_inputs(graph, inputs, arrays=True)
-    if check_undefined(undefined) == "raise" and not has_arrays(overrides):
-        values = forward_values(graph, overrides)
-        grads = backward_gradients(graph, values, position)
+    if not has_arrays(overrides):
+        values, grads = float_run(graph, overrides, position, undefined)
+        assert grads is not None
         return NodeValues(graph, values), NodeValues(graph, grads)
     from minigrad.batch import run
 
-    batch_values, batch_grads = run(graph, overrides, position, undefined)
+    batch_values, batch_grads = run(graph, overrides, position, check_undefined(undefined))
     assert batch_grads is not None
     return batch_values, batch_grads
 

@@ -65,9 +65,7 @@ from minigrad.codegen import CompiledPass, backward_chunks, forward_chunks
 from minigrad.errors import EvaluationError, gradient_error, value_error
 from minigrad.evaluate import NodeValues, is_dask
 from minigrad.fastpath import (
-    backward_gradients,
     compiled_pass,
-    forward_values,
     leaf_values,
 )
 from minigrad.graph import Graph
@@ -715,13 +713,12 @@ def _mark_undefined(graph: Graph, results: list[Value], bad: np.ndarray,
 
 def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
         undefined: str, offset: int = 0) -> tuple[NodeValues, NodeValues | None]:
-    """Values (and gradients of ``output``) for inputs with arrays among them, or for
-    ``undefined="nan"``.  The entry point behind evaluate, backward, value_and_grad.
+    """Values (and gradients of ``output``) for inputs with arrays among them: the
+    entry point behind evaluate, backward and value_and_grad for batches.
     ``offset``: the arrays are points ``offset, offset + 1, ...`` of a larger batch
     (a dask block), for the points that error messages name."""
     arrays = [v for v in overrides.values() if type(v) is not float]
-    if not arrays:
-        return _run_floats(graph, overrides, output)  # undefined="nan" without arrays
+    assert arrays, "without arrays, the float path (evaluate.float_run) runs"
     if any(is_dask(v) for v in arrays):
         from minigrad.batch_dask import run_dask
 
@@ -743,17 +740,4 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
         grads = None if grads is None else _mark_undefined(graph, grads, checker.bad, True)
     return (BatchValues(graph, values, n, later),
             None if grads is None else BatchValues(graph, grads, n, later, gradients=True))
-
-
-def _run_floats(graph: Graph, overrides: Mapping[int, Any],
-                output: int | None) -> tuple[NodeValues, NodeValues | None]:
-    # undefined="nan" with no arrays: a batch of one point, as floats -- NaN everywhere
-    # if anything fails.
-    try:
-        values = forward_values(graph, dict(overrides))
-        grads = None if output is None else backward_gradients(graph, values, output)
-    except EvaluationError:
-        values = [math.nan] * len(graph.order)
-        grads = None if output is None else [math.nan] * len(graph.order)
-    return NodeValues(graph, values), None if grads is None else NodeValues(graph, grads)
 

@@ -19,7 +19,8 @@ import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from minigrad.fastpath import forward_values
+from minigrad.errors import EvaluationError
+from minigrad.fastpath import backward_gradients, forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, brief_repr
 
@@ -258,11 +259,32 @@ def evaluate(
     if not isinstance(graph, Graph):
         raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
     overrides = resolve_inputs(graph, inputs, arrays=True)
-    if check_undefined(undefined) == "raise" and not has_arrays(overrides):
-        return NodeValues(graph, forward_values(graph, overrides))
+    if not has_arrays(overrides):
+        return NodeValues(graph, float_run(graph, overrides, None, undefined)[0])
     from minigrad.batch import run
 
-    return run(graph, overrides, None, undefined)[0]
+    return run(graph, overrides, None, check_undefined(undefined))[0]
+
+
+def float_run(
+    graph: Graph, overrides: dict[int, float], output: int | None, undefined: Undefined
+) -> tuple[list[float], list[float] | None]:
+    """The float path: every node's value and, if ``output`` is given, d output / d node.
+
+    With ``undefined="nan"`` a failure makes every value and gradient NaN (a leaf's
+    value stays its input): the one point there is, is undefined.
+    """
+    try:
+        values = forward_values(graph, overrides)
+        return values, None if output is None else backward_gradients(graph, values, output)
+    except EvaluationError:
+        if check_undefined(undefined) == "raise":
+            raise
+    values = [
+        overrides.get(i, node.value) if isinstance(node, Scalar | Constant) else math.nan
+        for i, node in enumerate(graph.order)
+    ]
+    return values, None if output is None else [math.nan] * len(values)
 
 
 def check_undefined(undefined: object) -> Undefined:

@@ -123,6 +123,9 @@ def test_without_numpy_an_array_says_what_to_install() -> None:
         "from minigrad import *\n"
         "x = Scalar(2.0, name='x'); y = x * x\n"
         "assert evaluate(Graph(y))[y] == 4.0\n"
+        "import math; z = x.log()\n"  # undefined='nan' on floats needs no numpy
+        "v = evaluate(Graph(z), {x: -1.0}, undefined='nan')\n"
+        "assert math.isnan(v[z]) and v[x] == -1.0\n"
         "try:\n"
         "    evaluate(Graph(y), {x: [1.0, 2.0]})\n"
         "except ModuleNotFoundError as e:\n"
