@@ -11,15 +11,7 @@ accumulate into ``.grad`` and double the gradients on a second call).
 
 from __future__ import annotations
 
-from minigrad.evaluate import (
-    Inputs,
-    NodeValues,
-    Undefined,
-    check_undefined,
-    float_run,
-    has_arrays,
-    resolve_inputs,
-)
+from minigrad.evaluate import Inputs, NodeValues, Undefined, compute, resolve_inputs
 from minigrad.fastpath import backward_gradients, forward_values
 from minigrad.graph import Graph
 from minigrad.nodes import Node
@@ -60,17 +52,9 @@ def value_and_grad(
     >>> values[y], grads[x]
     (9.0, 6.0)
     """
-    position = output_position(graph, output)
-    overrides = resolve_inputs(graph, inputs, arrays=True)
-    if not has_arrays(overrides):
-        values, grads = float_run(graph, overrides, position, undefined)
-        assert grads is not None
-        return NodeValues(graph, values), NodeValues(graph, grads)
-    from minigrad.batch import run
-
-    batch_values, batch_grads = run(graph, overrides, position, check_undefined(undefined))
-    assert batch_grads is not None
-    return batch_values, batch_grads
+    values, grads = compute(graph, inputs, output_position(graph, output), undefined)
+    assert grads is not None
+    return values, grads
 
 
 def values_and_gradients(

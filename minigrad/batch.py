@@ -63,7 +63,7 @@ import numpy as np
 
 from minigrad.codegen import CompiledPass, backward_chunks, forward_chunks
 from minigrad.errors import EvaluationError, gradient_error, value_error
-from minigrad.evaluate import NodeValues, is_dask
+from minigrad.evaluate import NodeValues
 from minigrad.fastpath import (
     compiled_pass,
     leaf_values,
@@ -71,7 +71,14 @@ from minigrad.fastpath import (
 from minigrad.graph import Graph
 from minigrad.interpret import all_finite
 from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, describe
-from minigrad.ops import OPS, RULE_ERRORS, RULE_NAMESPACE, rule_function
+from minigrad.ops import (
+    FLOAT_PRIMITIVES,
+    OPERAND_NAMES,
+    OPS,
+    RULE_ERRORS,
+    RULE_NAMESPACE,
+    rule_function,
+)
 
 __all__ = [
     "NUMPY_PRIMITIVES",
@@ -119,7 +126,7 @@ def _pointwise(function: Callable[[float], float]) -> Callable[[np.ndarray], np.
     return at_every_point
 
 
-#: The numpy function for each primitive of ``ops.RULE_NAMESPACE`` (math's names).
+#: The numpy twin of each of ``ops.FLOAT_PRIMITIVES``, by the same (math's) name.
 NUMPY_PRIMITIVES: dict[str, Callable[..., Any]] = {
     "pow": np.power, "abs": np.abs, "tanh": np.tanh, "exp": np.exp, "log": np.log,
     "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "sigmoid": _sigmoid, "sign": np.sign,
@@ -168,19 +175,16 @@ def vector_rule(rule: str) -> str:
 def _vector_namespace() -> dict[str, object]:
     """The names generated batch code runs with: the float rules' (for the nodes that
     are the same at every point) and each op's numpy form as ``vec_NAME``."""
+    missing = sorted(FLOAT_PRIMITIVES.keys() - NUMPY_PRIMITIVES.keys())
+    if missing:  # a new primitive in ops.py needs its numpy twin above
+        raise ImportError(f"batch.py: no numpy form for {', '.join(missing)}")
     namespace = dict(RULE_NAMESPACE)
     namespace.update({PREFIX + name: f for name, f in NUMPY_PRIMITIVES.items()})
     for op in OPS.values():  # ops that are not a primitive: from their own value rule
-        if PREFIX + op.name not in namespace:
-            namespace[PREFIX + op.name] = eval(  # our own table's text
-                f"lambda {', '.join('ab'[: op.arity])}: {vector_rule(op.value_rule)}",
-                namespace,
-            )
-    missing = sorted(
-        name for name in RULE_NAMESPACE if PREFIX + name not in namespace and name.isalpha()
-    )
-    if missing:  # a new primitive in ops.py needs its numpy twin above
-        raise ImportError(f"batch.py: no numpy form for {', '.join(missing)}")
+        operands = ", ".join(OPERAND_NAMES[: op.arity])
+        namespace.setdefault(
+            PREFIX + op.name, rule_function(operands, vector_rule(op.value_rule), namespace)
+        )
     return namespace
 
 
@@ -717,12 +721,6 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
     entry point behind evaluate, backward and value_and_grad for batches.
     ``offset``: the arrays are points ``offset, offset + 1, ...`` of a larger batch
     (a dask block), for the points that error messages name."""
-    arrays = [v for v in overrides.values() if type(v) is not float]
-    assert arrays, "without arrays, the float path (evaluate.float_run) runs"
-    if any(is_dask(v) for v in arrays):
-        from minigrad.batch_dask import run_dask
-
-        return run_dask(graph, overrides, output, undefined)
     n = batch_size(graph, overrides)
     plan = make_plan(graph, [i for i, v in overrides.items() if type(v) is not float])
     checker = _Checker(graph, overrides, n, mark=undefined == "nan", offset=offset)

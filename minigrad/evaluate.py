@@ -258,12 +258,27 @@ def evaluate(
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
+    return compute(graph, inputs, None, undefined)[0]
+
+
+def compute(
+    graph: Graph, inputs: Inputs | None, output: int | None, undefined: Undefined
+) -> tuple[NodeValues, NodeValues | None]:
+    """Every node's value and, if ``output`` (a position) is given, d output / d node:
+    the one place that chooses the float path, numpy batches (``batch.py``) or dask
+    arrays (``batch_dask.py``), after checking the arguments."""
+    check_undefined(undefined)
     overrides = resolve_inputs(graph, inputs, arrays=True)
     if not has_arrays(overrides):
-        return NodeValues(graph, float_run(graph, overrides, None, undefined)[0])
+        values, grads = float_run(graph, overrides, output, undefined)
+        return NodeValues(graph, values), None if grads is None else NodeValues(graph, grads)
+    if any(is_dask(value) for value in overrides.values()):
+        from minigrad.batch_dask import run_dask
+
+        return run_dask(graph, overrides, output, undefined)
     from minigrad.batch import run
 
-    return run(graph, overrides, None, check_undefined(undefined))[0]
+    return run(graph, overrides, output, undefined)
 
 
 def float_run(
@@ -278,7 +293,7 @@ def float_run(
         values = forward_values(graph, overrides)
         return values, None if output is None else backward_gradients(graph, values, output)
     except EvaluationError:
-        if check_undefined(undefined) == "raise":
+        if undefined == "raise":
             raise
     values = [
         overrides.get(i, node.value) if isinstance(node, Scalar | Constant) else math.nan

@@ -250,12 +250,12 @@ def _ceil(x: float) -> float:
     return float(math.ceil(x))
 
 
-#: The names the rules call, bound to float functions.  Note ``pow`` is math.pow, not
-#: the ** operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad
-#: returned one), while math.pow raises ValueError, which becomes an EvaluationError;
-#: and math.pow(0, -1) raises instead of returning inf.  Ops whose value rule is not a
-#: call of one of these (relu, step) are added below, from their own value rule.
-RULE_NAMESPACE: dict[str, object] = {
+#: The float functions the rules are built on.  Note ``pow`` is math.pow, not the **
+#: operator: (-8.0) ** 0.5 is a *complex* number in Python (the old MiniGrad returned
+#: one), while math.pow raises ValueError, which becomes an EvaluationError; and
+#: math.pow(0, -1) raises instead of returning inf.  (``batch.py`` has a numpy twin of
+#: each, by the same name.)
+FLOAT_PRIMITIVES: dict[str, Callable[..., float]] = {
     "pow": math.pow, "abs": abs, "tanh": math.tanh, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid,
     "sign": _sign, "tan": math.tan, "asin": math.asin, "acos": math.acos,
@@ -265,6 +265,11 @@ RULE_NAMESPACE: dict[str, object] = {
     "hypot": math.hypot, "erf": math.erf, "erfc": math.erfc, "floor": _floor,
     "ceil": _ceil, "softplus": _softplus,
 }
+
+#: The names the rules call, bound to float functions: the primitives, and -- added
+#: below, from their own value rule -- the ops whose value rule is not a call of one
+#: (relu, step).
+RULE_NAMESPACE: dict[str, object] = dict(FLOAT_PRIMITIVES)
 
 
 def rule_function(

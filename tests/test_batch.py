@@ -516,3 +516,17 @@ def test_masked_arrays_are_refused() -> None:
     x = Scalar(1.0, name="x")
     with pytest.raises(TypeError, match="masked array"):
         evaluate(Graph(x * 1.0), {x: np.ma.masked_array([1.0, 2.0], mask=[0, 1])})
+
+
+def test_undefined_is_checked_before_any_work() -> None:
+    x = Scalar(1.0, name="x")
+    for inputs in ({x: 2.0}, {x: [1.0, 2.0]}):  # nothing fails, and still refused
+        with pytest.raises(ValueError, match="undefined must be 'raise' or 'nan'"):
+            evaluate(Graph(x * 2.0), inputs, undefined="NaN")  # type: ignore[arg-type]
+
+
+def test_a_float_primitive_without_a_numpy_twin_is_an_import_error() -> None:
+    code = ("import minigrad.ops as ops; ops.FLOAT_PRIMITIVES['newprim'] = abs\n"
+            "import minigrad.batch\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "ImportError: batch.py: no numpy form for newprim" in result.stderr
