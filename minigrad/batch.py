@@ -42,9 +42,9 @@ gradients where any inf would end up: see :func:`_run_piece`.)  Opt-in:
 ``undefined="nan"`` marks the failing points NaN in every result instead (for plotting
 a function over a range that leaves its domain).
 
-**Many points, in pieces.**  Beyond :data:`CHUNK_POINTS` points the compiled code runs
+**Many points, in pieces.**  Beyond :data:`POINTS_PER_PIECE` points the compiled code runs
 on one cache-sized piece of the points at a time and keeps only the outputs' and the
-leaves' entries; any other entry is computed when first asked for (:class:`Later`).
+leaves' entries; any other entry is computed when first asked for (:func:`_compiled`).
 
 numpy is an optional dependency (``pip install "minigrad[numpy]"``): this module is
 imported only when an input is an array.
@@ -53,6 +53,7 @@ imported only when an input is an array.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -64,10 +65,7 @@ import numpy as np
 from minigrad.codegen import CompiledPass, backward_chunks, forward_chunks
 from minigrad.errors import EvaluationError, gradient_error, value_error
 from minigrad.evaluate import NodeValues
-from minigrad.fastpath import (
-    compiled_pass,
-    leaf_values,
-)
+from minigrad.fastpath import compiled_pass, leaf_values
 from minigrad.graph import Graph
 from minigrad.interpret import all_finite
 from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, describe
@@ -77,6 +75,7 @@ from minigrad.ops import (
     OPS,
     RULE_ERRORS,
     RULE_NAMESPACE,
+    Op,
     rule_function,
 )
 
@@ -275,29 +274,26 @@ def batch_size(graph: Graph, overrides: Mapping[int, Any]) -> int:
 
 
 @attrs.frozen
-class Plan:
-    """How one graph runs with a given set of batched leaves."""
+class BatchPlan:
+    """How one graph runs with a given set of batched leaves, worked out once."""
 
     key: str  # names the batched leaves in the graph's cache
-    batched: list[bool]  # per position: does the node depend on a batched leaf?
-    same_everywhere: list[int]  # positions of the operations computed as floats
-    ends: list[int]  # positions of the nodes that pass no gradient on (leaves, ...)
+    batched: tuple[bool, ...]  # per position: does the node depend on a batched leaf?
+    float_operations: tuple[int, ...]  # operations the same at every point: floats
+    #: Nodes with no node operands (leaves, constants, ops of literals): where every
+    #: gradient ends up.
+    gradient_sinks: tuple[int, ...]
 
-    def value_rule(self, position: int, node: Operation) -> str:
-        """The value rule's text for a node: numpy's form if it is batched."""
-        rules = VECTOR_OPS[node.op] if self.batched[position] else OPS[node.op]
-        return rules.value_rule
-
-    def partial_rule(self, position: int, node: Operation, argnum: int) -> str:
-        rules = VECTOR_OPS[node.op] if self.batched[position] else OPS[node.op]
-        return rules.partial_rules[argnum]
+    def rules(self, position: int, node: Operation) -> Op | VectorOp:
+        """The row of rules a node's statement uses: numpy's forms if it is batched."""
+        return VECTOR_OPS[node.op] if self.batched[position] else OPS[node.op]
 
 
-def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
-    """The :class:`Plan` for these batched leaves, kept in the graph's cache."""
+def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> BatchPlan:
+    """The :class:`BatchPlan` for these batched leaves, kept in the graph's cache."""
     key = "batch " + ",".join(map(str, sorted(batched_leaves)))
     kept = graph._cache.get(key)
-    if isinstance(kept, Plan):
+    if isinstance(kept, BatchPlan):
         return kept
     index, batched = graph.index, [False] * len(graph.order)
     for position in batched_leaves:
@@ -307,15 +303,15 @@ def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
             batched[position] = any(
                 isinstance(a, Node) and batched[index[a]] for a in node.args
             )
-    same = [
+    floats = (
         i for i, node in enumerate(graph.order)
         if isinstance(node, Operation) and not batched[i]
-    ]
-    ends = [
+    )
+    sinks = (
         i for i, node in enumerate(graph.order)
-        if not any(isinstance(a, Node) for a in getattr(node, "args", ()))
-    ]
-    made = Plan(key, batched, same, ends)
+        if not isinstance(node, Operation) or not any(isinstance(a, Node) for a in node.args)
+    )
+    made = BatchPlan(key, tuple(batched), tuple(floats), tuple(sinks))
     graph._cache[key] = made
     return made
 
@@ -325,7 +321,7 @@ def make_plan(graph: Graph, batched_leaves: Sequence[int]) -> Plan:
 # ---------------------------------------------------------------------------------------
 
 
-class _Checker:
+class _FailingPoints:
     """Finds the first failing point of an array, and raises or (``undefined="nan"``)
     remembers the failing points in ``bad``."""
 
@@ -333,7 +329,7 @@ class _Checker:
                  offset: int = 0):
         self.graph, self.overrides, self.size = graph, overrides, n
         self.offset = offset  # the batch is part of a larger one from this point on (dask)
-        self.bad: np.ndarray | None = np.zeros(n, dtype=bool) if mark else None
+        self.undefined_points: np.ndarray | None = np.zeros(n, dtype=bool) if mark else None
 
     def inputs_at(self, point: int) -> str:
         """The batched inputs at one point, for the message: ``x=-0.25, y=3.0``."""
@@ -344,7 +340,7 @@ class _Checker:
         ]
         return ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")
 
-    def call(self, function: Callable[..., Any], args: list[Value], node: Operation,
+    def checked(self, function: Callable[..., Any], args: list[Value], node: Operation,
              operands: list[Value], argnum: int | None = None, out: Value = None) -> Value:
         """``function(*args)``, a rule over arrays, checked: raises (or marks) at the
         first point whose result is not finite."""
@@ -355,8 +351,8 @@ class _Checker:
         finite = np.isfinite(result)
         if finite.all():
             return result
-        if self.bad is not None:
-            self.bad |= ~finite
+        if self.undefined_points is not None:
+            self.undefined_points |= ~finite
             return result
         point = int(np.argmin(np.broadcast_to(finite, (self.size,))))
         everywhere = finite.ndim == 0  # the same at every point: no point to name
@@ -379,9 +375,9 @@ class _Checker:
     def fails_everywhere(self, error: EvaluationError) -> float:
         """A float, the same at every point, failed: with ``undefined="nan"`` every point
         is marked (and the float is NaN); otherwise the error is raised."""
-        if self.bad is None:
+        if self.undefined_points is None:
             raise error
-        self.bad[:] = True
+        self.undefined_points[:] = True
         return math.nan
 
 
@@ -423,8 +419,8 @@ def _raising() -> Iterator[None]:
         yield
 
 
-def interpret_forward(graph: Graph, overrides: Mapping[int, Any], plan: Plan,
-                      checker: _Checker) -> list[Value]:
+def interpret_forward(graph: Graph, overrides: Mapping[int, Any], plan: BatchPlan,
+                      failing: _FailingPoints) -> list[Value]:
     """The value of every node, in ``graph.order``: arrays for batched nodes, floats
     for the rest.  The reference loop of ``interpret.interpret_forward``, over arrays."""
     index, values = graph.index, []
@@ -436,18 +432,18 @@ def interpret_forward(graph: Graph, overrides: Mapping[int, Any], plan: Plan,
             assert isinstance(node, Operation)
             operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
             if plan.batched[position]:
-                out = checker.call(VECTOR_OPS[node.op].value, operands, node, operands)
+                out = failing.checked(VECTOR_OPS[node.op].value, operands, node, operands)
             else:
                 try:
                     out = _float_value(node, operands)
                 except EvaluationError as error:
-                    out = checker.fails_everywhere(error)
+                    out = failing.fails_everywhere(error)
             values.append(out)
     return values
 
 
-def interpret_backward(graph: Graph, values: list[Value], output: int, plan: Plan,
-                       checker: _Checker) -> list[Value]:
+def interpret_backward(graph: Graph, values: list[Value], output: int, plan: BatchPlan,
+                       failing: _FailingPoints) -> list[Value]:
     """d output / d node for every node, over arrays: ``interpret.interpret_backward``'s
     loop (read its docstring for the why), with a partial's array checked at each step."""
     order, index = graph.order, graph.index
@@ -467,38 +463,38 @@ def interpret_backward(graph: Graph, values: list[Value], output: int, plan: Pla
                     continue  # a literal: no gradient
                 if plan.batched[position]:
                     function = VECTOR_OPS[node.op].partials[argnum]
-                    partial = checker.call(function, [*operands, out], node, operands,
+                    partial = failing.checked(function, [*operands, out], node, operands,
                                            argnum, out)
                 else:
                     try:
                         partial = _float_partial(node, operands, argnum, out)
                     except EvaluationError as error:
-                        partial = checker.fails_everywhere(error)
+                        partial = failing.fails_everywhere(error)
                 j = index[operand]
                 reaches[j] = True
                 contribution = gradient * partial
                 grads[j] = contribution if grads[j] is None else grads[j] + contribution
         grads = [0.0 if g is None else g for g in grads]
-        _check_gradients(graph, grads, checker)
+        _check_gradients(graph, grads, failing)
     return grads
 
 
-def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> None:
+def _check_gradients(graph: Graph, grads: list[Value], failing: _FailingPoints) -> None:
     """Products of large partials can overflow: the latest such gradient in the order
     went bad first (as in ``interpret.check_gradients_finite``)."""
     for position in range(len(grads) - 1, -1, -1):
         finite = np.isfinite(grads[position])
         if finite.all():
             continue
-        if checker.bad is not None:
-            checker.bad |= ~finite
+        if failing.undefined_points is not None:
+            failing.undefined_points |= ~finite
             continue
         node = graph.order[position]
         point = int(np.argmin(finite)) if finite.ndim else None
         where = ""
         if point is not None:
-            where = f" at point {point + checker.offset} ({checker.inputs_at(point)})"
-            point += checker.offset
+            where = f" at point {point + failing.offset} ({failing.inputs_at(point)})"
+            point += failing.offset
         raise EvaluationError(
             f"the gradient with respect to node {describe(node)} overflows a float{where}",
             node=node, op=getattr(node, "op", None), point=point,
@@ -514,47 +510,42 @@ def _check_gradients(graph: Graph, grads: list[Value], checker: _Checker) -> Non
 #: backward pass per set and output) count against their own budget in fastpath.py.
 BUDGET = "batch compiled passes"
 
-
-def _compiled_forward(graph: Graph, plan: Plan) -> CompiledPass | None:
-    return compiled_pass(
-        graph, f"{plan.key} forward",
-        lambda: CompiledPass(forward_chunks(graph, value_rule=plan.value_rule),
-                             "batch forward", VECTOR_NAMESPACE),
-        budget=BUDGET,
-    )
-
-
-def _compiled_backward(graph: Graph, plan: Plan, output: int) -> CompiledPass | None:
-    return compiled_pass(
-        graph, f"{plan.key} backward {output}",
-        lambda: CompiledPass(
-            backward_chunks(graph, output, partial_rule=plan.partial_rule, arrays=True),
-            "batch backward", VECTOR_NAMESPACE,
-        ),
-        budget=BUDGET,
-    )
-
-
 #: Points per piece on the compiled path.  A node's values for 2**14 points take
 #: 128 KiB, so one statement's operands and result stay in the processor's cache, and
 #: a piece's arrays are freed (and their memory reused, still in cache) before the
 #: next.  Over 10**6 points at once every statement streams 8 MB arrays to and from
 #: memory: about twice as slow (measured in benchmarks/run.py).
-CHUNK_POINTS = 2**14
+POINTS_PER_PIECE = 2**14
 
 
-def _passes(graph: Graph, output: int | None,
-            plan: Plan) -> tuple[CompiledPass, CompiledPass | None] | None:
-    """The compiled forward (and backward) pass, or None while still interpreted."""
-    forward = _compiled_forward(graph, plan)
-    backward = None if output is None else _compiled_backward(graph, plan, output)
-    if forward is None or (output is not None and backward is None):
-        return None
-    return forward, backward
+def _passes(graph: Graph, output: int | None, plan: BatchPlan,
+            n: int) -> tuple[CompiledPass, CompiledPass | None] | None:
+    """The compiled forward (and backward) pass, or None while still interpreted.
+
+    A batch of more than :data:`POINTS_PER_PIECE` points is compiled at its first call:
+    compiling costs the same for any number of points, and the interpreter keeps every
+    node's arrays for all of them (gigabytes, for a big graph over 10**6 points).
+    """
+    calls = 0 if n > POINTS_PER_PIECE else None  # None: fastpath's usual number
+    forward = compiled_pass(
+        graph, f"{plan.key} forward",
+        lambda: CompiledPass(forward_chunks(graph, rules=plan.rules), "batch forward",
+                             VECTOR_NAMESPACE),
+        budget=BUDGET, interpreted_calls=calls,
+    )
+    if output is None or forward is None:
+        return None if forward is None else (forward, None)
+    backward = compiled_pass(
+        graph, f"{plan.key} backward {output}",
+        lambda: CompiledPass(backward_chunks(graph, output, rules=plan.rules, arrays=True),
+                             "batch backward", VECTOR_NAMESPACE),
+        budget=BUDGET, interpreted_calls=calls,
+    )
+    return None if backward is None else (forward, backward)
 
 
 def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
-               overrides: Mapping[int, Any], output: int | None, plan: Plan,
+               overrides: Mapping[int, Any], output: int | None, plan: BatchPlan,
                piece: slice) -> tuple[list[Value], list[Value] | None]:
     """Run the compiled passes on one piece of the points (raises on any failure)."""
     forward, backward = passes
@@ -568,88 +559,112 @@ def _run_piece(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
             grads = [0.0] * len(values)
             grads[output] = 1.0
             backward(values, grads)
-    # Float arithmetic (x * y of two floats) overflows to inf without any flag ...
-    floats = [values[i] for i in plan.same_everywhere]
-    if not all_finite(floats + [g for g in grads or () if type(g) is float]):
-        raise FloatingPointError("a float that is the same at every point is not finite")
-    # ... and inf times a finite array raises no flag either.  But a gradient that is
-    # not finite stays so (or raises, inf * 0) on its way back to the nodes that pass
-    # nothing on -- leaves, constants, ops of literals -- so checking those suffices.
-    ends = [grads[i] for i in plan.ends if type(grads[i]) is not float] if grads else []
-    if ends and not np.isfinite(np.concatenate(ends)).all():
-        raise FloatingPointError("a gradient is not finite")
+    _check_what_sets_no_flag(plan, values, grads)
     return values, grads
 
 
-#: An entry not kept by a call over many pieces: computed when first asked for.
-LATER = object()
+def _check_what_sets_no_flag(plan: BatchPlan, values: list[Value],
+                             grads: list[Value] | None) -> None:
+    """Raise FloatingPointError for what the floating-point flags do not catch.
+
+    Float arithmetic (``x * y`` of two floats, ``1.0 / b``) overflows to inf without
+    any flag: so the floats are checked.  And inf times a finite array raises no flag
+    either -- a float partial that overflowed, times a gradient array.  But a gradient
+    that is not finite stays so (or raises: inf * 0, inf - inf) on its way back to the
+    nodes that pass nothing on, so checking the gradients there suffices.
+    """
+    floats = [values[i] for i in plan.float_operations]
+    if not all_finite(floats + [g for g in grads or () if type(g) is float]):
+        raise FloatingPointError("a float that is the same at every point is not finite")
+    sinks = [grads[i] for i in plan.gradient_sinks if type(grads[i]) is not float] if grads else []
+    if sinks and not np.isfinite(np.concatenate(sinks)).all():
+        raise FloatingPointError("a gradient is not finite")
 
 
-class Later:
-    """Everything a call over many pieces did not keep, computed once, when first
-    asked for, by one more compiled pass over the whole batch at once."""
+#: An entry a call over many pieces did not keep (see :func:`_compiled`).
+NOT_KEPT = object()
 
-    def __init__(self, run: Callable[[], tuple[list[Value], list[Value] | None]]) -> None:
-        self._run: Callable[[], tuple[list[Value], list[Value] | None]] | None = run
-        self._lists: tuple[list[Value], list[Value] | None] = ([], None)
-
-    def lists(self) -> tuple[list[Value], list[Value] | None]:
-        if self._run is not None:
-            self._lists, self._run = self._run(), None
-        return self._lists
+#: Both lists, every entry kept: what :class:`BatchValues` asks for a NOT_KEPT entry.
+Everything = Callable[[], tuple[list[Value], list[Value] | None]]
 
 
-def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None, plan: Plan,
-              n: int) -> tuple[list[Value], list[Value] | None, Later | None] | None:
+def _compiled(graph: Graph, overrides: Mapping[int, Any], output: int | None,
+              plan: BatchPlan, n: int
+              ) -> tuple[list[Value], list[Value] | None, Everything | None] | None:
     """Values and gradients from the compiled passes; None while the graph is still
     interpreted, or if anything fails (then the reference loops run on the whole
     batch and name the first failing node and point).
 
-    Up to :data:`CHUNK_POINTS` points, one run keeps every node's arrays.  Beyond, the
-    points are run :data:`CHUNK_POINTS` at a time, keeping only what is nearly always
-    asked for -- the outputs' and leaves' values, the leaves' gradients -- and what is
-    the same at every point; the rest of the entries are :data:`LATER` (see
-    :class:`Later`).  Keeping every node's arrays for every piece would cost as much
-    memory traffic as computing them.
+    Up to :data:`POINTS_PER_PIECE` points, one run keeps every node's arrays.  Beyond,
+    the points run a piece at a time, keeping the outputs' values and the leaves'
+    gradients -- what is nearly always asked for -- besides the inputs and whatever is
+    the same at every point; every other entry is :data:`NOT_KEPT`, and computed (all
+    of them, by the same pieces once more) when first asked for.  Keeping every node's
+    arrays for every piece would cost as much memory traffic as computing them.
     """
-    passes = _passes(graph, output, plan)
+    passes = _passes(graph, output, plan, n)
     if passes is None:
         return None
     try:
-        if n <= CHUNK_POINTS:
+        if n <= POINTS_PER_PIECE:
             return (*_run_piece(graph, passes, overrides, output, plan, slice(None)), None)
+        outputs = {graph.index[node] for node in graph.outputs}
         leaves = {i for i, node in enumerate(graph.order) if isinstance(node, Scalar)}
-        inputs = {i for i, v in overrides.items() if type(v) is not float}
-        keep_values = (leaves | {graph.index[node] for node in graph.outputs}) - inputs
-        all_values: list[Value] = []
-        all_grads: list[Value] = []
-        for first in range(0, n, CHUNK_POINTS):
-            piece = slice(first, first + CHUNK_POINTS)
-            values, grads = _run_piece(graph, passes, overrides, output, plan, piece)
-            all_values = _keep(all_values, values, keep_values, piece, n)
-            if grads is not None:
-                all_grads = _keep(all_grads, grads, leaves, piece, n)
+        values, grads = _run_pieces(graph, passes, overrides, output, plan, n, outputs, leaves)
     except RULE_ERRORS:
         return None
-    for i in inputs:  # a batched leaf's value is its input, whole
-        all_values[i] = overrides[i]
-    later = Later(lambda: _run_piece(graph, passes, overrides, output, plan, slice(None)))
-    return all_values, all_grads if output is not None else None, later
+
+    @functools.cache
+    def everything() -> tuple[list[Value], list[Value] | None]:
+        return _run_pieces(graph, passes, overrides, output, plan, n, None, None)
+
+    return values, grads, everything
 
 
-def _keep(whole: list[Value], piece: list[Value], keep: set[int], where: slice,
-          n: int) -> list[Value]:
-    """Write one piece's kept arrays into the whole batch's (made at the first piece);
-    floats are the same in every piece, every other array is :data:`LATER`."""
-    if not whole:
-        whole = [
-            v if not isinstance(v, np.ndarray) else np.empty(n) if i in keep else LATER
-            for i, v in enumerate(piece)
-        ]
-    for i in keep:
-        if isinstance(piece[i], np.ndarray):
-            whole[i][where] = piece[i]
-    return whole
+def _run_pieces(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
+                overrides: Mapping[int, Any], output: int | None, plan: BatchPlan, n: int,
+                keep_values: set[int] | None, keep_grads: set[int] | None,
+                ) -> tuple[list[Value], list[Value] | None]:
+    """Run the compiled passes piece by piece, writing the pieces of the kept entries'
+    arrays (all, for None) into whole ones; every other array entry is NOT_KEPT."""
+    whole_values: list[Value] = []
+    whole_grads: list[Value] | None = None
+    filled: list[tuple[list[Value], list[int]]] = []  # (whole list, positions to fill)
+    for first in range(0, n, POINTS_PER_PIECE):
+        piece = slice(first, first + POINTS_PER_PIECE)
+        values, grads = _run_piece(graph, passes, overrides, output, plan, piece)
+        if first == 0:  # the first piece shows which entries are arrays
+            whole_values, fill = _whole(values, keep_values, n, overrides)
+            filled.append((whole_values, fill))
+            if grads is not None:
+                whole_grads, fill = _whole(grads, keep_grads, n, {})
+                filled.append((whole_grads, fill))
+        for whole, (piece_list) in zip(filled, (values, grads), strict=False):
+            whole_list, fill = whole
+            assert piece_list is not None
+            for i in fill:
+                whole_list[i][piece] = piece_list[i]
+    return whole_values, whole_grads
+
+
+def _whole(piece: list[Value], keep: set[int] | None, n: int,
+           inputs: Mapping[int, Any]) -> tuple[list[Value], list[int]]:
+    """The list for the whole batch, from its first piece, and the positions whose
+    pieces are to be written in: floats as they are, batched inputs whole, kept arrays
+    made (``keep`` None: all), the rest NOT_KEPT."""
+    whole: list[Value] = []
+    fill: list[int] = []
+    for i, v in enumerate(piece):
+        if not isinstance(v, np.ndarray):
+            whole.append(v)
+        elif i in inputs:
+            whole.append(inputs[i])
+        elif keep is None or i in keep:
+            whole.append(np.empty(n))
+            fill.append(i)
+        else:
+            whole.append(NOT_KEPT)
+    return whole, fill
 
 
 class BatchValues(NodeValues):
@@ -662,20 +677,21 @@ class BatchValues(NodeValues):
     several nodes -- both operands of ``+`` receive the same gradient.
     """
 
-    __slots__ = ("_gradients", "_later", "_size")
+    __slots__ = ("_everything", "_gradients", "_size")
 
     def __init__(self, graph: Graph, values: list[Value], size: int,
-                 later: Later | None = None, gradients: bool = False) -> None:
+                 everything: Everything | None = None, gradients: bool = False) -> None:
         super().__init__(graph, values)
         self._size = size
-        self._later, self._gradients = later, gradients  # where LATER entries come from
+        # Where NOT_KEPT entries come from: the gradients, or the values, of everything.
+        self._everything, self._gradients = everything, gradients
 
     def __getitem__(self, node: Node) -> Any:
         position = self._graph.index.get(node)
         if position is None:
             return super().__getitem__(node)  # raises the KeyError that says so
         value: Any = self._values[position]
-        if value is LATER:  # not kept by a call over many pieces: computed now, once
+        if value is NOT_KEPT:  # not kept by a call over many pieces: computed now, once
             self._values = self._complete()
             value = self._values[position]
         if type(value) is float:
@@ -684,13 +700,13 @@ class BatchValues(NodeValues):
         return value
 
     def _complete(self) -> list[Value]:
-        """Every entry, the LATER ones from the pass over the whole batch."""
-        if self._later is None or not any(v is LATER for v in self._values):
+        """Every entry, the NOT_KEPT ones from the run that keeps everything."""
+        if self._everything is None or not any(v is NOT_KEPT for v in self._values):
             return self._values
-        values, grads = self._later.lists()
-        everything = grads if self._gradients else values
-        assert everything is not None
-        return [e if v is LATER else v for v, e in zip(self._values, everything, strict=True)]
+        values, grads = self._everything()
+        every = grads if self._gradients else values
+        assert every is not None
+        return [e if v is NOT_KEPT else v for v, e in zip(self._values, every, strict=True)]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (BatchValues, (self._graph, self._complete(), self._size))
@@ -723,19 +739,21 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
     (a dask block), for the points that error messages name."""
     n = batch_size(graph, overrides)
     plan = make_plan(graph, [i for i, v in overrides.items() if type(v) is not float])
-    checker = _Checker(graph, overrides, n, mark=undefined == "nan", offset=offset)
-    compiled = None if checker.bad is not None else _compiled(graph, overrides, output, plan, n)
-    later = None
+    failing = _FailingPoints(graph, overrides, n, mark=undefined == "nan", offset=offset)
+    # Compiled first, with undefined="nan" too: if it succeeds, no point failed.
+    compiled = _compiled(graph, overrides, output, plan, n)
+    everything = None
     if compiled is not None:
-        values, grads, later = compiled
+        values, grads, everything = compiled
     else:
-        values = interpret_forward(graph, overrides, plan, checker)
+        values = interpret_forward(graph, overrides, plan, failing)
         grads = None
         if output is not None:
-            grads = interpret_backward(graph, values, output, plan, checker)
-    if checker.bad is not None:
-        values = _mark_undefined(graph, values, checker.bad, gradients=False)
-        grads = None if grads is None else _mark_undefined(graph, grads, checker.bad, True)
-    return (BatchValues(graph, values, n, later),
-            None if grads is None else BatchValues(graph, grads, n, later, gradients=True))
+            grads = interpret_backward(graph, values, output, plan, failing)
+    undefined_points = failing.undefined_points
+    if undefined_points is not None:
+        values = _mark_undefined(graph, values, undefined_points, gradients=False)
+        grads = None if grads is None else _mark_undefined(graph, grads, undefined_points, True)
+    return (BatchValues(graph, values, n, everything),
+            None if grads is None else BatchValues(graph, grads, n, everything, True))
 

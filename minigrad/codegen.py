@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
+from typing import Protocol
 
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation
@@ -50,19 +51,24 @@ from minigrad.ops import OPERAND_NAMES, OPS, RULE_NAMESPACE
 
 __all__ = ["CHUNK_SIZE", "CompiledPass", "compile_backward", "compile_forward", "show_code"]
 
-#: Which rule text a node's statement uses: ``(position, node) -> value rule`` and
-#: ``(position, node, argnum) -> partial rule``.  By default the op's own row; the
-#: batched path (``batch.py``) passes its numpy forms of the same rows.
-ValueRules = Callable[[int, Operation], str]
-PartialRules = Callable[[int, Operation, int], str]
+class Rules(Protocol):
+    """A row's rule texts: an :class:`~minigrad.ops.Op`, or its numpy form (batch.py)."""
+
+    @property
+    def value_rule(self) -> str: ...
+
+    @property
+    def partial_rules(self) -> tuple[str, ...]: ...
 
 
-def _row_value_rule(position: int, node: Operation) -> str:
-    return OPS[node.op].value_rule
+#: Which row of rules a node's statement uses: ``(position, node) -> row``.  By default
+#: the op's own row in ops.py; the batched path (``batch.py``) passes one that gives
+#: numpy's forms of the same rows for the nodes that depend on an array.
+RulesOf = Callable[[int, Operation], Rules]
 
 
-def _row_partial_rule(position: int, node: Operation, argnum: int) -> str:
-    return OPS[node.op].partial_rules[argnum]
+def _own_row(position: int, node: Operation) -> Rules:
+    return OPS[node.op]
 
 #: Nodes per generated function.  Larger chunks mean fewer write-backs of gradients
 #: that several chunks touch, smaller ones less work per compile; 3000 measured best.
@@ -115,7 +121,7 @@ def _place(graph: Graph, operand: Node | float, local: set[int]) -> str:
 
 
 def forward_chunks(
-    graph: Graph, comments: bool = False, value_rule: ValueRules = _row_value_rule
+    graph: Graph, comments: bool = False, rules: RulesOf = _own_row
 ) -> Iterator[tuple[str, str]]:
     """The forward pass as source, one function ``forward_k(v)`` of at most
     :data:`CHUNK_SIZE` nodes at a time, as (name, source) pairs.
@@ -138,7 +144,7 @@ def forward_chunks(
             name: _place(graph, operand, local)
             for name, operand in zip(OPERAND_NAMES, node.args, strict=False)
         }
-        expression = fill_in(value_rule(i, node), places)
+        expression = fill_in(rules(i, node).value_rule, places)
         body.append(comment(f"    v{i} = v[{i}] = {expression}", f"node {i}: {node.op}"))
         local.add(i)
     yield f"forward_{number}", _function(f"forward_{number}", "v", body)
@@ -148,7 +154,7 @@ def backward_chunks(
     graph: Graph,
     output: int,
     comments: bool = False,
-    partial_rule: PartialRules = _row_partial_rule,
+    rules: RulesOf = _own_row,
     arrays: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """The backward pass for the output at position ``output``, as source, one function
@@ -209,6 +215,7 @@ def backward_chunks(
         for name, operand in zip(OPERAND_NAMES, node.args, strict=False):
             places[name] = _place(graph, operand, local=set())
         gradient = held.get(i, f"g[{i}]")
+        partial_rules = rules(i, node).partial_rules
         note = f"node {i}: {node.op}"
         for argnum, operand in enumerate(node.args):
             if not isinstance(operand, Node):
@@ -216,7 +223,7 @@ def backward_chunks(
             j = index[operand]
             reaches[j] = True
             own = f"g{j}"
-            sign, term = _contribution(gradient, partial_rule(i, node, argnum), places)
+            sign, term = _contribution(gradient, partial_rules[argnum], places)
             if held.get(j) == own:
                 line = f"{own} = {own} {sign} {term}" if arrays else f"{own} {sign}= {term}"
             elif j in held:  # an alias: now something is added, so it needs its own local
@@ -335,7 +342,7 @@ def show_code(
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"show_code needs a Graph, got {type(graph).__name__}; try Graph(node)")
-    value_rule, partial_rule, arrays = _row_value_rule, _row_partial_rule, False
+    rules, arrays = _own_row, False
     if inputs:
         from minigrad.evaluate import has_arrays, resolve_inputs  # (they import this module)
 
@@ -344,13 +351,13 @@ def show_code(
             from minigrad.batch import make_plan
 
             plan = make_plan(graph, [i for i, v in overrides.items() if type(v) is not float])
-            value_rule, partial_rule, arrays = plan.value_rule, plan.partial_rule, True
-    parts = [_source(forward_chunks(graph, comments=True, value_rule=value_rule))]
+            rules, arrays = plan.rules, True
+    parts = [_source(forward_chunks(graph, comments=True, rules=rules))]
     if output is not None:
         if output not in graph.index:
             raise ValueError(f"{output!r} is not a node of this graph")
-        chunks = backward_chunks(graph, graph.index[output], comments=True,
-                                 partial_rule=partial_rule, arrays=arrays)
+        chunks = backward_chunks(graph, graph.index[output], comments=True, rules=rules,
+                                 arrays=arrays)
         parts.append(_source(chunks))
     return "\n\n".join(parts)
 

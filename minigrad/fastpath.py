@@ -17,6 +17,11 @@ They differ in cost.  Generating and compiling a graph's code costs about as muc
   finite) it does not try to explain: the interpreter runs the same call again and
   raises the :class:`~minigrad.errors.EvaluationError` that names the node.  Errors
   are rare; a slower fast path is not worth a second copy of the messages.
+* Batches (``batch.py``) follow the same rules with their own counters and their own
+  budget of :data:`COMPILED_OUTPUTS` passes, so they never use up the float path's --
+  except that a batch of more than ``batch.POINTS_PER_PIECE`` points is compiled at its
+  first call: compiling costs the same however many points there are, and the
+  interpreter would keep every node's arrays for all of them.
 
 What is kept lives in the graph's private ``_cache`` (counters and compiled passes);
 it never changes a result, and a pickled or copied Graph starts with it empty.
@@ -73,17 +78,20 @@ def leaf_values(graph: Graph) -> list[float]:
 
 def compiled_pass(
     graph: Graph, key: str, make: Callable[[], CompiledPass],
-    budget: str | None = None,
+    budget: str | None = None, interpreted_calls: int | None = None,
 ) -> CompiledPass | None:
     """The compiled pass kept under ``key`` (made by ``make()`` once the graph has had
-    :data:`INTERPRETED_CALLS` calls of that kind), or None while it is interpreted.
+    ``interpreted_calls`` calls of that kind, :data:`INTERPRETED_CALLS` unless given),
+    or None while it is interpreted.
 
     A pass with a ``budget`` -- a backward pass, one per output, is counted under
     "compiled outputs" -- is made only while fewer than :data:`COMPILED_OUTPUTS` passes
     of that budget exist.  The batched path (``batch.py``) keeps its passes here too,
     under its own keys and budget, so batches never use up the float path's.
     """
-    if _count_call(graph, f"{key} calls") < INTERPRETED_CALLS:
+    if interpreted_calls is None:
+        interpreted_calls = INTERPRETED_CALLS
+    if _count_call(graph, f"{key} calls") < interpreted_calls:
         return None
     compiled = graph._cache.get(key)
     if compiled is None:

@@ -246,9 +246,9 @@ def test_random_dags_match_the_float_path(program: Program, data: st.DataObject)
                                  max_size=len(program.inputs)))
     graph, out, leaves, inputs, points = _run_program(program, batched)
     expected = scalar_answers(graph, out, leaves, points)
-    # compiled at once, and run two points at a time (batch.CHUNK_POINTS)
+    # compiled at once, and run two points at a time (batch.POINTS_PER_PIECE)
     with mock.patch.object(fastpath, "INTERPRETED_CALLS", 0), \
-            mock.patch.object(batch, "CHUNK_POINTS", 2):
+            mock.patch.object(batch, "POINTS_PER_PIECE", 2):
         compiled = value_and_grad(graph, out, inputs=inputs)
     interpreted = value_and_grad(Graph(out, *leaves), out, inputs=inputs)
     for values, grads in (compiled, interpreted):
@@ -425,20 +425,20 @@ def test_show_code_shows_the_batch_code() -> None:
 
 
 def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over more than CHUNK_POINTS points the compiled path runs piece by piece and keeps
+    """Over more than POINTS_PER_PIECE points the compiled path runs piece by piece and keeps
     the outputs' and leaves' entries; any other entry is computed when first asked for.
     Every entry has the bits of one run over the whole batch."""
     import copy
 
-    monkeypatch.setattr(batch, "CHUNK_POINTS", 1000)
     x, w = Scalar(0.0, name="x"), Scalar(2.0, name="w")
     f = x.sin() * x**2 * x.sigmoid() + (x * w).tanh()
     xs = np.linspace(-6, 6, 4321)
     whole = value_and_grad(Graph(f), f, inputs={x: xs})  # interpreted, one piece
+    monkeypatch.setattr(batch, "POINTS_PER_PIECE", 1000)
     graph = Graph(f)
-    for _ in range(fastpath.INTERPRETED_CALLS + 1):
-        values, grads = value_and_grad(graph, f, inputs={x: xs})
-    assert [v is batch.LATER for v in values._values].count(True) > 0  # not all kept
+    values, grads = value_and_grad(graph, f, inputs={x: xs})  # compiled at once: > a piece
+    assert any(key.endswith("forward") for key in graph._cache)
+    assert [v is batch.NOT_KEPT for v in values._values].count(True) > 0  # not all kept
     assert values[f].tolist() == whole[0][f].tolist()  # kept
     assert grads[w].tolist() == whole[1][w].tolist()
     pickled = pickle.loads(pickle.dumps(grads))  # the rest, for pickling
@@ -530,3 +530,17 @@ def test_a_float_primitive_without_a_numpy_twin_is_an_import_error() -> None:
             "import minigrad.batch\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "ImportError: batch.py: no numpy form for newprim" in result.stderr
+
+
+def test_undefined_nan_runs_compiled_code_when_nothing_fails(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    x = Scalar(1.0, name="x")
+    y = x.log()
+    graph = Graph(y)
+    monkeypatch.setattr(fastpath, "INTERPRETED_CALLS", 0)
+    calls = []
+    interpret = batch.interpret_forward
+    monkeypatch.setattr(batch, "interpret_forward",
+                        lambda *args: calls.append(1) or interpret(*args))
+    values = evaluate(graph, {x: [1.0, 2.0]}, undefined="nan")
+    assert values[y].tolist() == [0.0, math.log(2.0)] and not calls  # compiled, no failure
