@@ -21,6 +21,12 @@ naming numpy's functions ``vec_log``, ``vec_where``, ...: no op's calculus is wr
 twice.  (The few primitives numpy lacks or writes differently -- a sigmoid that never
 overflows, erf -- are in :data:`NUMPY_PRIMITIVES`, next to their float twins' names.)
 
+numpy's ``exp`` or ``tanh`` may differ from ``math``'s in the last bit, so a batch
+agrees with the float path to the last bit or so per op, not bit for bit (the float
+interpreters and their compiled code, by contrast, agree exactly).  And ``where``
+computes both branches at every point: a branch must be harmless where it is not
+taken, or the compiled code's check (below) fires and the slower reference loop runs.
+
 **What is batched.**  A node is *batched* if it depends on a batched leaf.  The others
 (parameters, constants, anything computed from them alone) are the same at every point:
 they are computed once, as floats, by the float rules, exactly as without arrays.
@@ -81,10 +87,15 @@ from minigrad.ops import (
 
 __all__ = [
     "NUMPY_PRIMITIVES",
+    "POINTS_PER_PIECE",
+    "BatchPlan",
     "BatchValues",
     "as_batch",
+    "batch_size",
+    "check_shape_and_dtype",
     "interpret_backward",
     "interpret_forward",
+    "make_plan",
     "run",
     "vector_rule",
 ]
@@ -92,8 +103,8 @@ __all__ = [
 #: The numpy form of a rule's function ``f`` is called ``vec_f`` in generated code.
 PREFIX = "vec_"
 
-#: What the value rules' stated results are: a float for a node the same at every
-#: point, an array of shape (n,) for a batched one.
+#: A node's value or gradient in a batch: a float if it is the same at every point,
+#: else a float64 array of shape (n,).
 Value = Any
 
 
@@ -240,13 +251,7 @@ def as_batch(x: object, what: str, offset: int = 0) -> np.ndarray | float:
     if array.dtype.kind == "O" and array.ndim == 1:  # Fractions, huge ints: as one by one
         array = np.array([as_finite_float(v, f"{what}[{i}]") for i, v in
                           enumerate(array.tolist())], dtype=np.float64)
-    if array.dtype.kind not in "iuf":
-        kind = "bool" if array.dtype.kind == "b" else str(array.dtype)
-        raise TypeError(f"{what} must be an array of real numbers, got dtype {kind}")
-    if array.ndim != 1:
-        raise ValueError(
-            f"{what} must be a 1-D array (one value per point), got shape {array.shape}"
-        )
+    check_shape_and_dtype(array, what)
     array = np.array(array, dtype=np.float64)  # a copy: later changes to x change nothing
     finite = np.isfinite(array)
     if not finite.all():
@@ -255,6 +260,18 @@ def as_batch(x: object, what: str, offset: int = 0) -> np.ndarray | float:
             f"{what} must be finite, got {float(array[point])!r} at point {point + offset}"
         )
     return array
+
+
+def check_shape_and_dtype(array: Any, what: str) -> None:
+    """TypeError unless the (numpy or dask) array holds real numbers, ValueError unless
+    it is 1-D: one value per point."""
+    if array.dtype.kind not in "iuf":
+        kind = "bool" if array.dtype.kind == "b" else str(array.dtype)
+        raise TypeError(f"{what} must be an array of real numbers, got dtype {kind}")
+    if array.ndim != 1:
+        raise ValueError(
+            f"{what} must be a 1-D array (one value per point), got shape {array.shape}"
+        )
 
 
 def batch_size(graph: Graph, overrides: Mapping[int, Any]) -> int:

@@ -33,7 +33,8 @@ Undefined = Literal["raise", "nan"]
 
 
 class NodeValues(Mapping[Node, float]):
-    """A read-only mapping node -> float over the nodes of one graph.
+    """A read-only mapping node -> float over the nodes of one graph (for a batch of
+    points, node -> array: ``batch.BatchValues``, a subclass).
 
     Returned by :func:`evaluate` (values) and :func:`~minigrad.backward.backward`
     (gradients).  Each call returns a new one; nothing is shared between calls.

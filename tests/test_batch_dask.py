@@ -47,6 +47,7 @@ def test_dask_arrays_in_dask_arrays_out_on_a_cluster(client: Any) -> None:
     # an inner node's entry is a pass of its own, and the input is itself
     inner = f.args[1]
     np.testing.assert_array_equal(values[inner].compute(), expected_values[inner])
+    assert values[inner].name == values[inner].name  # asked twice: one computation
     assert values[x].compute().tolist() == xs.tolist()
 
 
