@@ -44,13 +44,14 @@ processor's floating-point flags already record every invalid operation, overflo
 division by zero, so the check costs nothing until something fails -- then the
 reference loop runs again and reports.  (Two things set no flag: float arithmetic that
 overflows, and inf times a finite array; the compiled path checks the floats, and the
-gradients where any inf would end up: see :func:`_run_piece`.)  Opt-in:
+gradients where any inf would end up: :func:`_check_what_sets_no_flag`.)  Opt-in:
 ``undefined="nan"`` marks the failing points NaN in every result instead (for plotting
 a function over a range that leaves its domain).
 
-**Many points, in pieces.**  Beyond :data:`POINTS_PER_PIECE` points the compiled code runs
-on one cache-sized piece of the points at a time and keeps only the outputs' and the
-leaves' entries; any other entry is computed when first asked for (:func:`_compiled`).
+**Many points, in pieces.**  Beyond :data:`POINTS_PER_PIECE` points a call is compiled
+at once and runs on one cache-sized piece of the points at a time, keeping only the
+outputs' values and the leaves' gradients; any other entry is computed when first
+asked for (:func:`_compiled`).
 
 numpy is an optional dependency (``pip install "minigrad[numpy]"``): this module is
 imported only when an input is an array.
