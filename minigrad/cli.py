@@ -115,8 +115,9 @@ LONG_OPTION = re.compile(r"--[A-Za-z]")
 DOT_TEXT_INSTEAD = "write the DOT text with --dot FILE (or --dot - for standard output)"
 #: --hessian prints a row and a column per variable; beyond this many, refused.
 MAX_HESSIAN_VARIABLES = 100
-#: A range has at most this many points: every node of the graph keeps an array of its
-#: values at all of them, and another of its gradients (16 MB a node at 10**6 points).
+#: A range has at most this many points: --json and the plot hold them all, and where f
+#: leaves its domain the checking interpreter keeps every node's values and gradients
+#: (16 MB a node at 10**6 points).
 MAX_POINTS = 10**6
 #: A range's table shows every point up to this many; beyond, the first and last few.
 MAX_TABLE_ROWS = 20
