@@ -11,8 +11,14 @@ accumulate into ``.grad`` and double the gradients on a second call).
 
 from __future__ import annotations
 
-from minigrad.evaluate import Inputs, NodeValues, Undefined, compute, resolve_inputs
-from minigrad.fastpath import backward_gradients, forward_values
+from minigrad.evaluate import (
+    Inputs,
+    NodeValues,
+    Undefined,
+    compute,
+    float_run,
+    resolve_inputs,
+)
 from minigrad.graph import Graph
 from minigrad.nodes import Node
 
@@ -64,9 +70,7 @@ def values_and_gradients(
     in ``graph.order`` -- the form that drawings and exports use.  Checks ``output``
     and ``inputs`` before any work."""
     position = None if output is None else output_position(graph, output)
-    values = forward_values(graph, resolve_inputs(graph, inputs))
-    grads = None if position is None else backward_gradients(graph, values, position)
-    return values, grads
+    return float_run(graph, resolve_inputs(graph, inputs), position, "raise")
 
 
 def backward(

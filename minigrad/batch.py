@@ -647,21 +647,20 @@ def _run_pieces(graph: Graph, passes: tuple[CompiledPass, CompiledPass | None],
     arrays (all, for None) into whole ones; every other array entry is NOT_KEPT."""
     whole_values: list[Value] = []
     whole_grads: list[Value] | None = None
-    filled: list[tuple[list[Value], list[int]]] = []  # (whole list, positions to fill)
+    value_fill: list[int] = []  # the positions whose pieces are written in
+    grad_fill: list[int] = []
     for first in range(0, n, POINTS_PER_PIECE):
         piece = slice(first, first + POINTS_PER_PIECE)
         values, grads = _run_piece(graph, passes, overrides, output, plan, piece)
         if first == 0:  # the first piece shows which entries are arrays
-            whole_values, fill = _whole(values, keep_values, n, overrides)
-            filled.append((whole_values, fill))
+            whole_values, value_fill = _whole(values, keep_values, n, overrides)
             if grads is not None:
-                whole_grads, fill = _whole(grads, keep_grads, n, {})
-                filled.append((whole_grads, fill))
-        for whole, (piece_list) in zip(filled, (values, grads), strict=False):
-            whole_list, fill = whole
-            assert piece_list is not None
-            for i in fill:
-                whole_list[i][piece] = piece_list[i]
+                whole_grads, grad_fill = _whole(grads, keep_grads, n, {})
+        for i in value_fill:
+            whole_values[i][piece] = values[i]
+        if grads is not None and whole_grads is not None:
+            for i in grad_fill:
+                whole_grads[i][piece] = grads[i]
     return whole_values, whole_grads
 
 
