@@ -15,12 +15,12 @@ and :func:`backward` it as often as you like, with new leaf values each time.
 
 Where things live: ``nodes.py`` (the node types and operators), ``ops.py`` (each op's
 value and derivative rules), ``graph.py`` (ordering and the networkx view),
+``values.py`` (what the passes return, and the checks of ``inputs``),
 ``interpret.py`` (the forward and backward passes as plain loops: the reference),
-``codegen.py`` (the same passes compiled to straight-line Python for speed),
-``fastpath.py`` (when a graph is interpreted and when compiled),
-``evaluate.py`` and ``backward.py`` (values and gradients as numbers),
+``engine.py`` (the same passes a depth at a time with numpy, for one point or many),
+``api.py`` (``evaluate``, ``backward``, ``value_and_grad``: values and gradients as
+numbers), ``batch_dask.py`` (many points on dask arrays),
 ``derivatives.py`` and ``simplify.py`` (derivatives as graphs, and smaller graphs),
-``batch.py`` and ``batch_dask.py`` (many points at once: numpy arrays, dask arrays),
 ``trace.py`` (the backward pass step by step, for learning), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
@@ -31,17 +31,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from minigrad import nodes as _nodes
-from minigrad.backward import backward, value_and_grad
-from minigrad.codegen import show_code
+from minigrad.api import backward, evaluate, show_code, value_and_grad
 from minigrad.derivatives import diff, gradient, hessian, jvp
 from minigrad.errors import EvaluationError
-from minigrad.evaluate import NodeValues, evaluate
 from minigrad.export import to_networkx
 from minigrad.graph import Graph
 from minigrad.nodes import FUNCTION_OPS, Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS
 from minigrad.simplify import simplify
 from minigrad.trace import backward_trace
+from minigrad.values import NodeValues
 from minigrad.visualize import draw_graph, to_dot
 
 __all__ = [  # and every function-style op of the table: relu, tanh, ..., atan2, gelu

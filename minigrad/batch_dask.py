@@ -7,8 +7,8 @@ When the points are too many for one machine's memory, give the leaves *dask* ar
     values[f], grads[x]          # dask arrays: nothing is computed yet
     grads[x].mean().compute()    # now, block by block, on dask's scheduler or cluster
 
-Each block of points is an ordinary numpy batch (``batch.py``), so a block's work is
-the same compiled numpy code as on one machine.  There is no scheduler here: dask's
+Each block of points is an ordinary numpy batch on the engine (``engine.py``), so a
+block's work is the same as on one machine.  There is no scheduler here: dask's
 (threads, processes, or a ``distributed`` cluster, whichever the user has set up)
 decides where each block runs.  The graph travels to the workers inside each task, by
 pickle (Graphs pickle at any depth).
@@ -38,10 +38,10 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from minigrad import batch
-from minigrad.evaluate import NodeValues, is_dask
+from minigrad import engine
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Scalar, describe
+from minigrad.values import NodeValues, as_batch, batch_size, check_shape_and_dtype, is_dask
 
 __all__ = ["DaskValues", "run_dask"]
 
@@ -53,10 +53,10 @@ def _check(graph: Graph, overrides: Mapping[int, Any]) -> dict[int, da.Array]:
     for position, value in arrays.items():
         if is_dask(value):
             what = f"inputs[{describe(graph.order[position])}]"
-            batch.check_shape_and_dtype(value, what)
+            check_shape_and_dtype(value, what)
             if math.isnan(value.shape[0]):
                 raise ValueError(f"{what} has unknown length; call .compute_chunk_sizes()")
-    batch.batch_size(graph, arrays)  # one length, or the error that says so
+    batch_size(graph, arrays)  # one length, or the error that says so
     chunks = next(a for a in arrays.values() if is_dask(a)).chunks
     return {
         position: (a.rechunk(chunks) if is_dask(a) else da.from_array(a, chunks))
@@ -82,8 +82,8 @@ def _block(
     overrides: dict[int, Any] = dict(floats)
     for position, block in zip(positions, blocks, strict=True):
         what = f"inputs[{describe(graph.order[position])}]"
-        overrides[position] = batch.as_batch(block, what, offset)
-    values, grads = batch.run(graph, overrides, output, undefined, offset)
+        overrides[position] = as_batch(block, what, offset)
+    values, grads = engine.run(graph, overrides, output, undefined, offset)  # type: ignore[arg-type]
     size = len(blocks[0])
     stacked = np.empty((len(rows), size))
     for row, (kind, position) in enumerate(rows):

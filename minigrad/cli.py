@@ -80,15 +80,15 @@ from typing import TYPE_CHECKING
 import attrs
 import graphviz
 
-from minigrad.backward import value_and_grad, values_and_gradients
+from minigrad.api import evaluate, value_and_grad, values_and_gradients
 from minigrad.derivatives import diff, hessian
 from minigrad.errors import EvaluationError
-from minigrad.evaluate import Undefined, evaluate
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Scalar, describe
 from minigrad.parse import FUNCTIONS, ParseError, parse_expression
 from minigrad.svg import to_svg
 from minigrad.trace import BackwardTrace, TraceStep, backward_trace
+from minigrad.values import Undefined
 from minigrad.visualize import (
     DotNotFoundError,
     DotTimeoutError,

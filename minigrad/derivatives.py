@@ -5,15 +5,15 @@ them as *nodes*: the derivative of an expression is another expression over the 
 leaves, which you can evaluate with new inputs, draw, print, export -- and differentiate
 again, which is how second and higher derivatives come about.
 
-They are the two passes of the float interpreters in ``interpret.py``, run on nodes
+They are the two passes of the reference interpreter in ``interpret.py``, run on nodes
 instead of numbers, with the same rules from ``ops.py``:
 
 * The **backward pass** (:func:`gradient`).  Walking the graph from the output back,
   each node's gradient (now a node) is multiplied by each operand's partial (now built
-  from the op's rule program: ``cos(x)`` for ``sin(x)``) and added into the operand's
-  gradient.  One sweep gives the gradients with respect to all the leaves you ask for;
-  evaluated, they are the very floats :func:`~minigrad.backward` returns, since the
-  same products are added in the same order.
+  by the op's partial rule run with the node namespace, ``builder.ops``: ``cos(x)`` for
+  ``sin(x)``) and added into the operand's gradient.  One sweep gives the gradients
+  with respect to all the leaves you ask for; evaluated, they are the very floats
+  :func:`~minigrad.backward` returns, up to the order in which contributions are added.
 * The **forward pass** (:func:`jvp`).  Walking the graph from the leaves, each node's
   *tangent* -- its derivative along a chosen direction, d node / dx for ``{x: 1.0}`` --
   is the sum over its operands of partial times the operand's tangent.
@@ -79,15 +79,9 @@ def _check_leaf(leaf: object, function: str) -> Scalar:
 
 
 def _partial(builder: NodeBuilder, node: Operation, argnum: int) -> Term:
-    """d node / d operand ``argnum``, built as nodes from the op's rule program."""
-    program = OPS[node.op].partial_programs[argnum]
-    args = node.args  # the rules' a and b (OPERAND_NAMES), and out: the node itself
-    variables: dict[str, object] = (
-        {"a": args[0], "out": node} if len(args) == 1
-        else {"a": args[0], "b": args[1], "out": node}
-    )
-    result = program.run(builder.apply, variables)  # type: ignore[arg-type]
-    assert isinstance(result, Node | float)
+    """d node / d operand ``argnum``: the op's partial rule run on nodes (the operands,
+    and ``out``, the node itself), so it builds the partial as new nodes."""
+    result: Term = OPS[node.op].partial_rules[argnum](builder.ops, *node.args, node)
     return result
 
 

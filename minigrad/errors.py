@@ -18,7 +18,7 @@ from typing import Any
 
 from minigrad.nodes import describe
 
-__all__ = ["EvaluationError"]
+__all__ = ["EvaluationError", "at_point", "gradient_error", "value_error"]
 
 
 class EvaluationError(ArithmeticError):
@@ -97,3 +97,17 @@ def gradient_error(
         f"{argnum} {_problem(op, cause)}{_where(point, inputs)}. At node: {describe(node)}"
     )
     return EvaluationError(message, node=node, op=op.name, operands=operands, point=point)
+
+
+def at_point(error: EvaluationError, point: int, inputs: str) -> EvaluationError:
+    """The same error for a batch: which point failed, and the batched inputs there.
+
+    The engine finds a failing point and asks the reference interpreter, which knows
+    nothing of batches, to run it; this adds the point to what the interpreter said.
+    """
+    message = str(error)
+    where = _where(point, inputs)
+    head, sep, tail = message.rpartition(". At node: ")
+    message = f"{head}{where}{sep}{tail}" if sep else f"{message}{where}"
+    return EvaluationError(message, node=error.node, op=error.op, operands=error.operands,
+                           point=point)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import networkx as nx
 
-from minigrad.backward import values_and_gradients
-from minigrad.evaluate import Inputs
+from minigrad.api import values_and_gradients
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation, Scalar, kind_of
+from minigrad.values import Inputs
 
 __all__ = ["to_networkx"]
 

@@ -11,16 +11,17 @@ new leaf values.  It holds
 * ``index``: each node's position in ``order``; the interpreters keep values in lists
   indexed by it.
 
-The order is found by an iterative depth-first search (an explicit stack, no recursion:
-micrograd's recursive ``build_topo`` hits RecursionError near depth 1,000).  Visiting
+The order is found by :func:`~minigrad.nodes.topological_order`, an iterative depth-first
+search (an explicit stack, no recursion: micrograd's recursive ``build_topo`` hits
+RecursionError near depth 1,000).  Visiting
 operands left to right makes the order -- and everything numbered by it, like the node
 ids in DOT output -- the same every time the same expression is built.
 
 A Graph pickles and copies at any size and depth, at any point of its life.  Pickling
 saves the nodes in ``order`` (each after its operands, so pickle never recurses) and
 then the outputs; ``index`` and ``leaves`` are rebuilt on loading (``nx`` when first
-used), and the cache of compiled code is left behind: it holds functions, which do not
-pickle, and the loaded graph compiles its own once it is called often enough.  Within
+used), and what the engine keeps (``kept``: its schedule) is left behind, to be made
+again when the loaded graph is first run.  Within
 one pickle, identity is kept: ``pickle.loads(pickle.dumps((graph, loss, leaf)))`` gives
 the graph with its own loss and leaf.  ``copy.copy`` and ``copy.deepcopy`` give a new
 Graph over the *same* node objects (nodes are immutable and compared by identity), so
@@ -30,50 +31,26 @@ the user's nodes still index the results of the copy.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
 import networkx as nx
 
-from minigrad.nodes import Node, Scalar, brief_repr, kind_of, picklable_order
+from minigrad.nodes import Node, Scalar, brief_repr, kind_of, picklable_order, topological_order
 
-__all__ = ["Graph", "garbage_collector_paused", "topological_order"]
+__all__ = ["Graph", "Kept", "garbage_collector_paused", "topological_order"]
 
 
-def topological_order(outputs: tuple[Node, ...], done: Set[Node] = frozenset()) -> list[Node]:
-    """Every node the outputs depend on, operands first, each once.
+@attrs.define
+class Kept:
+    """What the engine (``engine.py``) works out once about a graph's structure and
+    keeps with it: schedules by kind, and per output the steps that reach it.  It never
+    changes a result; a pickled or copied Graph starts with it empty."""
 
-    A depth-first post-order: a node is appended after all of its operands.  Nodes in
-    ``done`` count as ordered already: they are neither listed nor looked into (pickling
-    uses this to list only what it has not saved yet).
-
-    Examples
-    --------
-    >>> a = Scalar(2.0, name="a")
-    >>> b = a * a
-    >>> [type(n).__name__ for n in topological_order((b + a,))]
-    ['Scalar', 'Operation', 'Operation']
-    """
-    order: list[Node] = []
-    seen: set[Node] = set()
-    for output in outputs:
-        if output in seen or output in done:
-            continue
-        seen.add(output)
-        # Each stack entry: a node and an iterator over the operands still to visit.
-        stack: list[tuple[Node, Iterator[Node | float]]] = [(output, iter(output.args))]
-        while stack:
-            node, operands = stack[-1]
-            for operand in operands:
-                if isinstance(operand, Node) and operand not in seen and operand not in done:
-                    seen.add(operand)
-                    stack.append((operand, iter(operand.args)))
-                    break  # visit this operand's operands first
-            else:  # all operands done: the node itself can follow them
-                stack.pop()
-                order.append(node)
-    return order
+    schedules: dict[int, object] = attrs.Factory(dict)
+    backward: dict[tuple[int, int], object] = attrs.Factory(dict)
 
 
 class Graph:
@@ -105,7 +82,7 @@ class Graph:
     'add'
     """
 
-    __slots__ = ("_cache", "_leaves_by_name", "_nx", "index", "leaves", "order", "outputs")
+    __slots__ = ("_leaves_by_name", "_nx", "index", "kept", "leaves", "order", "outputs")
 
     def __init__(self, *outputs: Node) -> None:
         if not outputs:
@@ -129,8 +106,7 @@ class Graph:
             if leaf.name is not None:
                 self._leaves_by_name.setdefault(leaf.name, []).append(leaf)
         self._nx: nx.DiGraph | None = None  # built when first asked for
-        #: Whatever depends only on the graph's structure, computed once (see fastpath.py).
-        self._cache: dict[str, object] = {}
+        self.kept = Kept()  # what the engine works out once (engine.py)
 
     # -- pickling and copying ------------------------------------------------------------
     def __reduce__(self) -> tuple[Any, ...]:

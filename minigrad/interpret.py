@@ -1,8 +1,9 @@
 """The reference interpreters: the forward and backward passes as the plainest loops.
 
 These two functions are MiniGrad's definition of what a value and a gradient are.  The
-fast path (``codegen.py``) generates straight-line code from the same op rules and is
-tested to agree with them to the last bit; these stay as the reference.
+engine (``engine.py``) runs the same op rules a depth of the graph at a time with numpy,
+and is tested to agree with them; these stay as the reference, and whenever the engine
+meets a value or gradient that is not finite, these run again to say where and why.
 
 **Forward** (:func:`interpret_forward`): one loop over the graph's topological order
 (operands before the nodes that use them), reading operand values from an environment
@@ -48,7 +49,7 @@ from typing import NamedTuple
 from minigrad.errors import EvaluationError, gradient_error, value_error
 from minigrad.graph import Graph
 from minigrad.nodes import Constant, Node, Operation, Scalar, describe
-from minigrad.ops import OPS, RULE_ERRORS
+from minigrad.ops import FLOATS, OPS, RULE_ERRORS
 
 __all__ = [
     "Step",
@@ -72,12 +73,16 @@ def interpret_forward(graph: Graph, overrides: dict[int, float]) -> list[float]:
         if isinstance(node, Scalar | Constant):  # a leaf (its input, if given) or a constant
             values.append(overrides.get(position, node.value))
             continue
-        assert isinstance(node, Operation)
+        if not isinstance(node, Operation):
+            raise TypeError(
+                f"{type(node).__name__} is not a node MiniGrad can evaluate: a graph's nodes "
+                "are Scalar leaves, Constants and Operations (or subclasses of them)"
+            )
         # read: a node operand's value from the environment; a literal as it is.
         operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
         rule = OPS[node.op]
-        try:
-            values.append(rule.value(*operands))
+        try:  # the op's value rule, run on floats (ops.FLOATS: Python's math)
+            values.append(rule.value_rule(FLOATS, *operands))
         except RULE_ERRORS as cause:
             raise first_nonfinite_error(graph, values) or value_error(
                 node, rule, tuple(operands), cause
@@ -149,7 +154,7 @@ def interpret_backward(
             if not isinstance(operand, Node):
                 continue  # a literal: it has no gradient, so its partial is not needed
             try:
-                partial = rule.partials[argnum](*operands, out)
+                partial = rule.partial_rules[argnum](FLOATS, *operands, out)
             except RULE_ERRORS as cause:
                 raise gradient_error(node, rule, tuple(operands), argnum, cause) from None
             if not math.isfinite(partial):  # e.g. 1 / b for a tiny b: inf, no exception

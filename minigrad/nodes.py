@@ -43,15 +43,12 @@ import numbers
 import reprlib
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
 from minigrad.ops import OPS
-
-if TYPE_CHECKING:
-    from minigrad.evaluate import NodeValues
 
 __all__ = [  # and the function-style ops of the table: relu, tanh, ... (see the end)
     "FUNCTION_OPS",
@@ -63,6 +60,7 @@ __all__ = [  # and the function-style ops of the table: relu, tanh, ... (see the
     "brief_repr",
     "describe",
     "kind_of",
+    "topological_order",
 ]
 
 
@@ -216,7 +214,7 @@ class Node:
         return describe(self, max_depth=2_000, max_chars=2_000)
 
     # -- convenience --------------------------------------------------------------------
-    def backward(self, inputs: Mapping[Any, object] | None = None) -> NodeValues:
+    def backward(self, inputs: Mapping[Any, object] | None = None) -> Mapping[Node, float]:
         """Gradients of this node: ``backward(Graph(self), self, inputs)``.
 
         Builds a new Graph on every call; to differentiate the same expression many
@@ -230,7 +228,9 @@ class Node:
         >>> round(grads[a], 12), grads[b]
         (1.35, -8.0)
         """
-        from minigrad.backward import backward
+        # The one import upward in the package (tests/test_layers.py allows it): the
+        # entry points sit layers above the nodes, and this is a convenience.
+        from minigrad.api import backward
         from minigrad.graph import Graph
 
         return backward(Graph(self), self, inputs)
@@ -657,8 +657,6 @@ def _reduce_node(node: Node) -> tuple[Any, ...]:
         # The stream first: were it another pickler's, saving it shows that before any
         # operand is saved.
         return (_node_from_state, (stream, type(node), node.__getstate__()))
-    from minigrad.graph import topological_order  # graph.py imports this module
-
     subgraph = topological_order((node,), done=stream.saved)
     return (_last_node, (_InOrder(stream, subgraph),))
 
@@ -678,3 +676,38 @@ def _node_from_state(stream: None, cls: type[Node], state: object) -> Node:
 def _last_node(nodes: list[Node]) -> Node:
     """Unpickling a node saved with its subgraph: the node is the list's last item."""
     return nodes[-1]
+
+
+def topological_order(outputs: tuple[Node, ...], done: Set[Node] = frozenset()) -> list[Node]:
+    """Every node the outputs depend on, operands first, each once.
+
+    A depth-first post-order: a node is appended after all of its operands.  Nodes in
+    ``done`` count as ordered already: they are neither listed nor looked into (pickling
+    uses this to list only what it has not saved yet).
+
+    Examples
+    --------
+    >>> a = Scalar(2.0, name="a")
+    >>> b = a * a
+    >>> [type(n).__name__ for n in topological_order((b + a,))]
+    ['Scalar', 'Operation', 'Operation']
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for output in outputs:
+        if output in seen or output in done:
+            continue
+        seen.add(output)
+        # Each stack entry: a node and an iterator over the operands still to visit.
+        stack: list[tuple[Node, Iterator[Node | float]]] = [(output, iter(output.args))]
+        while stack:
+            node, operands = stack[-1]
+            for operand in operands:
+                if isinstance(operand, Node) and operand not in seen and operand not in done:
+                    seen.add(operand)
+                    stack.append((operand, iter(operand.args)))
+                    break  # visit this operand's operands first
+            else:  # all operands done: the node itself can follow them
+                stack.pop()
+                order.append(node)
+    return order

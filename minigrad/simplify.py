@@ -27,7 +27,8 @@ through the builder, it stays within a small factor of SymPy's ``diff`` plus ``c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
 from minigrad.graph import garbage_collector_paused, topological_order
 from minigrad.nodes import Constant, Node, Operation
@@ -90,6 +91,12 @@ class NodeBuilder:
 
     def __init__(self) -> None:
         self._known: dict[tuple[object, ...], Operation] = {}
+        #: The node namespace: every op of the table, building through this builder.
+        #: A partial rule run with it builds the partial as nodes (``derivatives.py``).
+        self.ops = SimpleNamespace(**{name: self._builds(name) for name in OPS})
+
+    def _builds(self, op: str) -> Callable[..., Term]:
+        return lambda *args: self.apply(op, args)
 
     def register(self, nodes: Iterable[Node]) -> None:
         """Make existing operations known: building an equal one returns them."""
@@ -115,7 +122,7 @@ def _rewrite(builder: NodeBuilder, op: str, args: tuple[Term, ...]) -> Term | No
     """The folded or simplified result, or None if the op must be built as it is."""
     if not any(isinstance(a, Node) for a in args):
         try:
-            value = OPS[op].value(*args)
+            value = OPS[op].value(*args)  # type: ignore[arg-type]  # all numbers here
         except RULE_ERRORS:
             return None  # keep the node: evaluating it raises the error that names it
         return value if math.isfinite(value) else None

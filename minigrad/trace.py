@@ -14,7 +14,7 @@ recorded by the reference interpreter itself (``interpret_backward`` in
 
 Nodes are numbered by their place in ``graph.order``, the same numbers as the
 ``#3`` labels of ``draw_graph(..., numbers=True)`` and the ``node 3`` comments of
-:func:`~minigrad.show_code`.
+:func:`~minigrad.show_code` (the engine's steps).
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from typing import overload
 
 import attrs
 
-from minigrad.backward import output_position
-from minigrad.codegen import fill_in
-from minigrad.evaluate import Inputs, NodeValues, resolve_inputs
 from minigrad.graph import Graph
 from minigrad.interpret import Step, interpret_backward, interpret_forward
 from minigrad.nodes import Node, Operation, Scalar, describe, format_number
-from minigrad.ops import OPERAND_NAMES, OPS
+from minigrad.ops import OPS, rule_text
+from minigrad.values import Inputs, NodeValues, output_position, resolve_inputs
 
 __all__ = ["BackwardTrace", "TraceStep", "backward_trace"]
 
@@ -138,10 +136,8 @@ def _filled_in(graph: Graph, node: Operation, argnum: int) -> str:
             return operand.name
         return f"#{graph.index[operand]}" if isinstance(operand, Node) else format_number(operand)
 
-    places = {name: short(operand) for name, operand in zip(OPERAND_NAMES, node.args,
-                                                            strict=False)}
-    places["out"] = f"#{graph.index[node]}"
-    return fill_in(OPS[node.op].partial_rules[argnum], places)
+    names = [short(operand) for operand in node.args]
+    return rule_text(OPS[node.op].partial_rules[argnum], *names, f"#{graph.index[node]}")
 
 
 def backward_trace(graph: Graph, output: Node, inputs: Inputs | None = None) -> BackwardTrace:

@@ -70,12 +70,12 @@ from typing import Any
 
 import graphviz
 
-from minigrad.backward import values_and_gradients
-from minigrad.evaluate import Inputs
+from minigrad.api import values_and_gradients
 from minigrad.graph import Graph
 from minigrad.nodes import Constant, Node, Operation, Scalar, format_number
 from minigrad.ops import OPS
 from minigrad.trace import TraceStep, backward_trace
+from minigrad.values import Inputs
 
 __all__ = [
     "DotNotFoundError",

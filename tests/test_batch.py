@@ -28,12 +28,13 @@ from minigrad import (
     Scalar,
     backward,
     evaluate,
-    fastpath,
     value_and_grad,
 )
+from minigrad.interpret import interpret_backward, interpret_forward
+from minigrad.values import NodeValues
 
 np = import_peer("numpy")
-batch = import_peer("minigrad.batch")  # needs numpy
+engine = import_peer("minigrad.engine")  # needs numpy
 
 #: Values agree with the float path within this relative error, gradients within the
 #: next (numpy's exp, tanh, ... may differ from math's in the last bit).
@@ -106,30 +107,31 @@ def test_leaves_given_numbers_or_nothing_keep_one_value() -> None:
 
 
 def test_no_arrays_no_change() -> None:
-    """Floats in, floats out, and numpy is not even imported (a fresh interpreter)."""
+    """Floats in, floats out; importing minigrad imports no numpy (a fresh interpreter):
+    the engine (and numpy) are imported by the first call."""
     code = (
         "import sys; from minigrad import *\n"
+        "assert 'numpy' not in sys.modules and 'minigrad.engine' not in sys.modules\n"
         "x = Scalar(2.0, name='x'); y = x * x\n"
         "v, g = value_and_grad(Graph(y), y, inputs={'x': 3.0})\n"
         "assert type(v[y]) is float and type(g[x]) is float and g[x] == 6.0\n"
-        "assert 'numpy' not in sys.modules and 'minigrad.batch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_without_numpy_an_array_says_what_to_install() -> None:
+def test_without_numpy_floats_run_on_the_reference_and_arrays_say_what_to_install() -> None:
     code = (
         "import sys; sys.modules['numpy'] = None\n"
         "from minigrad import *\n"
         "x = Scalar(2.0, name='x'); y = x * x\n"
-        "assert evaluate(Graph(y))[y] == 4.0\n"
+        "assert evaluate(Graph(y))[y] == 4.0 and backward(Graph(y), y)[x] == 4.0\n"
         "import math; z = x.log()\n"  # undefined='nan' on floats needs no numpy
         "v = evaluate(Graph(z), {x: -1.0}, undefined='nan')\n"
         "assert math.isnan(v[z]) and v[x] == -1.0\n"
         "try:\n"
         "    evaluate(Graph(y), {x: [1.0, 2.0]})\n"
         "except ModuleNotFoundError as e:\n"
-        "    assert 'minigrad[numpy]' in str(e), e\n"
+        "    assert 'needs numpy; pip install numpy' in str(e), e\n"
         "else:\n"
         "    raise AssertionError('no error')\n"
     )
@@ -156,13 +158,19 @@ def _op_cases() -> Iterator[tuple[str, list[tuple[float, ...]]]]:
         yield name, DOMAINS[name] + EXTRA_POINTS.get(name, [])
 
 
+def reference(graph: Graph, output: Any, leaves: list[Scalar],
+              point: tuple[float, ...]) -> tuple[Any, Any]:
+    """The reference interpreter (interpret.py) at one point: (values, grads) mappings."""
+    overrides = {graph.index[leaf]: float(x) for leaf, x in zip(leaves, point, strict=True)}
+    values = interpret_forward(graph, overrides)
+    grads = interpret_backward(graph, values, graph.index[output])
+    return NodeValues(graph, values), NodeValues(graph, grads)
+
+
 def scalar_answers(graph: Graph, output: Any, leaves: list[Scalar],
                    points: list[tuple[float, ...]]) -> list[tuple[Any, Any]]:
-    """The float path at each point: (values, grads) mappings."""
-    return [
-        value_and_grad(graph, output, inputs=dict(zip(leaves, point, strict=True)))
-        for point in points
-    ]
+    """The reference interpreter at each point: (values, grads) mappings."""
+    return [reference(graph, output, leaves, point) for point in points]
 
 
 @pytest.mark.parametrize(("name", "points"), list(_op_cases()))
@@ -172,7 +180,7 @@ def test_every_op_matches_the_float_path(name: str, points: list[tuple[float, ..
     graph = Graph(out, *leaves)
     expected = scalar_answers(graph, out, leaves, points)
     columns = [np.array([point[k] for point in points]) for k in range(len(leaves))]
-    for call in range(fastpath.INTERPRETED_CALLS + 2):  # interpreted, then compiled
+    for call in range(2):  # the schedule made, then kept
         values, grads = value_and_grad(graph, out, inputs=dict(zip(leaves, columns,
                                                                     strict=True)))
         assert_close(values[out], [v[out] for v, _ in expected], VALUE_TOLERANCE, 1e-300)
@@ -246,12 +254,11 @@ def test_random_dags_match_the_float_path(program: Program, data: st.DataObject)
                                  max_size=len(program.inputs)))
     graph, out, leaves, inputs, points = _run_program(program, batched)
     expected = scalar_answers(graph, out, leaves, points)
-    # compiled at once, and run two points at a time (batch.POINTS_PER_PIECE)
-    with mock.patch.object(fastpath, "INTERPRETED_CALLS", 0), \
-            mock.patch.object(batch, "POINTS_PER_PIECE", 2):
-        compiled = value_and_grad(graph, out, inputs=inputs)
-    interpreted = value_and_grad(Graph(out, *leaves), out, inputs=inputs)
-    for values, grads in (compiled, interpreted):
+    # in one piece, and run two points at a time (engine.POINTS_PER_PIECE)
+    whole = value_and_grad(graph, out, inputs=inputs)
+    with mock.patch.object(engine, "POINTS_PER_PIECE", 2):
+        pieces = value_and_grad(Graph(out, *leaves), out, inputs=inputs)
+    for values, grads in (whole, pieces):
         for node in graph.order:
             at_points = [v[node] for v, _ in expected]
             assert_close(values[node], at_points, VALUE_TOLERANCE,
@@ -277,7 +284,7 @@ def test_random_dags_fail_where_the_float_path_fails(program: Program,
     failing = {}
     for k, point in enumerate(points):
         try:
-            value_and_grad(graph, out, inputs=dict(zip(leaves, point, strict=True)))
+            reference(graph, out, leaves, point)
         except EvaluationError as error:
             failing[k] = error
     inputs = {leaf: [p[i] for p in points] for i, leaf in enumerate(leaves)}
@@ -306,7 +313,7 @@ def test_a_domain_error_names_op_node_point_and_inputs() -> None:
     xs = np.linspace(1.0, 2.0, 100_000)
     xs[12345] = -0.25
     graph = Graph(y)
-    for _ in range(fastpath.INTERPRETED_CALLS + 2):  # interpreted and compiled
+    for _ in range(2):  # the first call, and one with the schedule kept
         with pytest.raises(EvaluationError) as caught:
             evaluate(graph, {x: xs})
     message = str(caught.value)
@@ -328,7 +335,7 @@ def test_errors_at_a_point(make: Any, points: list[float], bad: int, text: str) 
     x = Scalar(1.0, name="x")
     y = make(x)
     graph = Graph(y)
-    for _ in range(fastpath.INTERPRETED_CALLS + 2):
+    for _ in range(2):
         with pytest.raises(EvaluationError) as caught:
             value_and_grad(graph, y, inputs={x: points})
         assert str(caught.value).startswith(text) and caught.value.point == bad
@@ -374,7 +381,7 @@ def test_bad_arrays_are_refused(value: Any, error: type, text: str) -> None:
     graph = Graph(x * 2.0)
     with pytest.raises(error, match=text):
         evaluate(graph, {"x": value})
-    assert not graph._cache  # refused before any work
+    assert not graph.kept.schedules  # refused before any work
 
 
 def test_arrays_of_different_lengths_are_refused() -> None:
@@ -412,20 +419,20 @@ def test_drawings_take_one_point() -> None:
         to_dot(x * 2.0, inputs={x: [1.0, 2.0]})
 
 
-def test_show_code_shows_the_batch_code() -> None:
+def test_show_code_shows_the_batch_schedule() -> None:
     from minigrad import show_code
 
-    x, w = Scalar(3.0, name="x"), Scalar(2.0, name="w")
-    y = (x * w).relu() + w.log()
-    code = show_code(Graph(y), y, inputs={x: np.arange(3.0)})
-    assert "vec_where(v2 > 0.0, v2, 0.0)" in code  # relu over the batch
-    assert "= log(v[1])" in code  # w alone: float code
-    assert "0.0 +" not in code and "+=" not in code  # arrays are never added into
-    assert show_code(Graph(y), y) == show_code(Graph(y), y, inputs={x: 1.0})
+    xs = [Scalar(3.0, name=f"x{i}") for i in range(3)]
+    w = Scalar(2.0, name="w")
+    y = sum((x * w).relu() for x in xs)
+    code = show_code(Graph(y), y, inputs={xs[0]: np.arange(3.0)})
+    assert "relu     x3      out = where(a > 0.0, a, 0.0)" in code  # one call for three
+    assert "d/da = step(a)" in code
+    assert show_code(Graph(y), y) == show_code(Graph(y), y, inputs={xs[0]: 1.0})
 
 
 def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over more than POINTS_PER_PIECE points the compiled path runs piece by piece and keeps
+    """Over more than POINTS_PER_PIECE points the engine runs piece by piece and keeps
     the outputs' and leaves' entries; any other entry is computed when first asked for.
     Every entry has the bits of one run over the whole batch."""
     import copy
@@ -433,14 +440,14 @@ def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> No
     x, w = Scalar(0.0, name="x"), Scalar(2.0, name="w")
     f = x.sin() * x**2 * x.sigmoid() + (x * w).tanh()
     xs = np.linspace(-6, 6, 4321)
-    whole = value_and_grad(Graph(f), f, inputs={x: xs})  # interpreted, one piece
-    monkeypatch.setattr(batch, "POINTS_PER_PIECE", 1000)
+    whole = value_and_grad(Graph(f), f, inputs={x: xs})  # one piece
+    monkeypatch.setattr(engine, "POINTS_PER_PIECE", 1000)
     graph = Graph(f)
-    values, grads = value_and_grad(graph, f, inputs={x: xs})  # compiled at once: > a piece
-    assert any(key.endswith("forward") for key in graph._cache)
-    assert [v is batch.NOT_KEPT for v in values._values].count(True) > 0  # not all kept
+    values, grads = value_and_grad(graph, f, inputs={x: xs})
+    assert values._values is None  # not all kept
     assert values[f].tolist() == whole[0][f].tolist()  # kept
     assert grads[w].tolist() == whole[1][w].tolist()
+    assert values._values is None and grads._values is None  # still not computed
     pickled = pickle.loads(pickle.dumps(grads))  # the rest, for pickling
     copied = copy.deepcopy(values)
     for node in graph.order:  # the rest, asked for
@@ -457,14 +464,13 @@ def test_many_pieces_give_the_bits_of_one(monkeypatch: pytest.MonkeyPatch) -> No
 ])
 def test_an_infinite_float_partial_times_an_array_raises_on_every_call(make: Any,
                                                                       w: float) -> None:
-    """inf * a finite array sets no floating-point flag: the compiled path checks the
-    gradients of the nodes that pass nothing on, where any inf ends up."""
+    """A float partial that overflows, times an array: found on every call."""
     x, leaf = Scalar(1.0, name="x"), Scalar(w, name="w")
     y = make(x, leaf)
     graph = Graph(y)
     with pytest.raises(EvaluationError):  # the float path
         value_and_grad(graph, y, inputs={x: 1.0})
-    for _ in range(fastpath.INTERPRETED_CALLS + 3):
+    for _ in range(3):
         with pytest.raises(EvaluationError):
             value_and_grad(graph, y, inputs={x: np.array([1.0, 2.0])})
 
@@ -483,24 +489,26 @@ def test_a_float_part_failing_everywhere_names_no_point_and_is_nan_everywhere() 
     values, grads = value_and_grad(Graph(y2), y2, {x: [1.0, 2.0]}, undefined="nan")
     assert np.isnan(grads[z]).all() and np.isnan(values[y2]).all()
     x2 = Scalar(1.0, name="x2")
-    y3 = (x2 / 1e-310) * x2  # a batched node whose partial fails the same everywhere
+    y3 = (x2 / 1e-310) * x2  # a batched node whose partial fails at every point
     with pytest.raises(EvaluationError, match="gradient of") as caught:
         backward(Graph(y3), y3, {x2: [1e-300, 2e-300]})
-    assert caught.value.point is None
+    assert caught.value.point == 0  # it depends on the batch: the first point is named
 
 
-def test_batches_do_not_use_up_the_float_paths_compiled_outputs() -> None:
-    leaves = [Scalar(1.0, name=f"x{i}") for i in range(fastpath.COMPILED_OUTPUTS + 2)]
+def test_many_outputs_of_one_graph_each_get_their_gradients() -> None:
+    leaves = [Scalar(1.0, name=f"x{i}") for i in range(20)]
     y = leaves[0]
+    partial_products = []
     for leaf in leaves[1:]:
         y = y * leaf
-    graph = Graph(y)
-    for leaf in leaves:  # a different batched leaf each time, each compiled
-        for _ in range(fastpath.INTERPRETED_CALLS + 1):
-            value_and_grad(graph, y, inputs={leaf: [1.0, 2.0]})
-    for _ in range(fastpath.INTERPRETED_CALLS + 1):
-        value_and_grad(graph, y)
-    assert f"backward {graph.index[y]}" in graph._cache  # the float path still compiles
+        partial_products.append(y)
+    graph = Graph(*partial_products)
+    for k, output in enumerate(partial_products):  # more outputs than the graph keeps
+        grads = backward(graph, output, inputs={leaves[0]: [1.0, 2.0]})
+        assert grads[leaves[0]].tolist() == [1.0, 1.0]
+        assert grads[leaves[k + 1]].tolist() == [1.0, 2.0]
+        if k + 2 < len(leaves):
+            assert grads[leaves[k + 2]].tolist() == [0.0, 0.0]  # does not reach it
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -525,22 +533,8 @@ def test_undefined_is_checked_before_any_work() -> None:
             evaluate(Graph(x * 2.0), inputs, undefined="NaN")  # type: ignore[arg-type]
 
 
-def test_a_float_primitive_without_a_numpy_twin_is_an_import_error() -> None:
-    code = ("import minigrad.ops as ops; ops.FLOAT_PRIMITIVES['newprim'] = abs\n"
-            "import minigrad.batch\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert "ImportError: batch.py: no numpy form for newprim" in result.stderr
+def test_a_namespace_without_a_primitive_is_refused() -> None:
+    from minigrad.ops import PRIMITIVES, namespace
 
-
-def test_undefined_nan_runs_compiled_code_when_nothing_fails(monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
-    x = Scalar(1.0, name="x")
-    y = x.log()
-    graph = Graph(y)
-    monkeypatch.setattr(fastpath, "INTERPRETED_CALLS", 0)
-    calls = []
-    interpret = batch.interpret_forward
-    monkeypatch.setattr(batch, "interpret_forward",
-                        lambda *args: calls.append(1) or interpret(*args))
-    values = evaluate(graph, {x: [1.0, 2.0]}, undefined="nan")
-    assert values[y].tolist() == [0.0, math.log(2.0)] and not calls  # compiled, no failure
+    with pytest.raises(TypeError, match="lacks the primitives erf"):
+        namespace({name: np.abs for name in PRIMITIVES if name != "erf"}, "numpy")

@@ -408,7 +408,7 @@ def test_trace_json(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, *SEED, "--trace", "--json")
     steps = json.loads(out)["trace"]
     assert steps[-1] == {"node": "#1 a**3", "operand": "#0 a", "gradient": 0.2,
-                         "partial": 6.75, "rule": "3 * pow(a, 3 - 1.0)",
+                         "partial": 6.75, "rule": "3 * a ** (3 - 1.0)",
                          "contribution": 1.35, "total": 1.35}
 
 

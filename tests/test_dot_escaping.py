@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from test_visualize import needs_dot
 
 from minigrad import Graph, Scalar, backward_trace, draw_graph, to_dot
-from minigrad.backward import values_and_gradients
+from minigrad.api import values_and_gradients
 from minigrad.svg import to_svg
 from minigrad.visualize import printable
 

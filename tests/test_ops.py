@@ -20,8 +20,11 @@ from peers import (
     torch_value_and_grad,
 )
 
-from minigrad import OPS
-from minigrad.ops import parse_rule
+import minigrad
+from minigrad import OPS, Operation, Scalar
+from minigrad.interpret import interpret_forward
+from minigrad.ops import FLOATS, PRIMITIVES, namespace, rule_text
+from minigrad.simplify import NodeBuilder, as_node
 
 BINARY = [-3.0, -1.5, -0.5, 0.25, 1.0, 2.5]
 POSITIVE = [0.1, 0.5, 1.0, 2.0, 7.5]
@@ -133,39 +136,57 @@ SAMPLE_POINTS = [-2.5, -1.0, -0.25, 0.0, 0.5, 1.0, 3.0]
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_rule_programs_compute_the_float_rules_bit_for_bit(name: str) -> None:
-    # Each derivative rule runs two ways: as a float function (interpreters, codegen)
-    # and as a program of ops (derivative graphs).  Same text, same floats, same errors.
+def test_partial_rules_built_as_nodes_compute_the_float_rules_bit_for_bit(name: str) -> None:
+    # Each partial rule runs on floats (the reference interpreter) and on nodes (the
+    # node namespace of derivative graphs): evaluated, the nodes give the same floats,
+    # and fail where the floats fail.
     op = OPS[name]
-
-    def apply(op_name: str, args: tuple[object, ...]) -> float:
-        return OPS[op_name].value(*args)
-
+    operands = [Scalar(0.0, name=n) for n in "ab"[: op.arity]]
+    node = Operation(name, tuple(operands))
     for point in itertools.product(SAMPLE_POINTS, repeat=op.arity):
         try:
             out = op.value(*point)
         except (ArithmeticError, ValueError):
             continue
-        variables = dict(zip(("a", "b"), point, strict=False)) | {"out": out}
-        for function, program in zip(op.partials, op.partial_programs, strict=True):
+        inputs = dict(zip(operands, point, strict=False))
+        for rule in op.partial_rules:
             try:
-                expected: object = function(*point, out)
+                expected: object = rule(FLOATS, *point, out)
             except (ArithmeticError, ValueError) as error:
-                expected = type(error)
-            try:
-                got: object = program.run(apply, variables)
-            except (ArithmeticError, ValueError) as error:
-                got = type(error)
+                expected = ArithmeticError if isinstance(error, ArithmeticError) else ValueError
+            built = as_node(rule(NodeBuilder().ops, *operands, node))
+            graph = minigrad.Graph(built)
+            try:  # the reference interpreter: floats, as the float rule computes them
+                got: object = interpret_forward(graph, {
+                    graph.index[leaf]: value for leaf, value in inputs.items()
+                    if leaf in graph.index})[graph.index[built]]
+            except minigrad.EvaluationError:
+                got = "error"
             if isinstance(expected, float) and isinstance(got, float):
                 assert expected.hex() == got.hex(), (name, point)
             else:
-                assert expected == got, (name, point)
+                assert not isinstance(expected, float) and got == "error", (name, point)
 
 
-def test_rules_may_only_call_ops() -> None:
-    with pytest.raises(ValueError, match="'lgamma', which is not an op"):
-        parse_rule("lgamma(a)", set(OPS))
-    with pytest.raises(ValueError, match="not allowed"):
-        parse_rule("a if a > 0.0 else 0.0", set(OPS))
-    with pytest.raises(ValueError, match="not allowed"):
-        parse_rule("2 * a", set(OPS))  # literals are floats, as the float path computes
+def test_partial_rules_may_only_call_ops() -> None:
+    # The node namespace has the table's ops and nothing else (no where, no gt): a
+    # partial rule that calls anything else fails to build as nodes.
+    builder = NodeBuilder()
+    x = Scalar(1.0)
+    with pytest.raises(AttributeError):
+        (lambda m, a, out: m.where(m.gt(a, 0.0), 1.0, 0.0))(builder.ops, x, x)
+    assert sorted(vars(builder.ops)) == sorted(OPS)
+
+
+def test_a_namespace_must_have_every_primitive() -> None:
+    with pytest.raises(TypeError, match=r"lacks the primitives .*erf"):
+        namespace({name: abs for name in PRIMITIVES if name != "erf"}, "test")
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_rules_print_as_text(name: str) -> None:
+    op = OPS[name]
+    names = ("x", "y")[: op.arity]
+    assert rule_text(op.value_rule, *names)
+    for rule in op.partial_rules:
+        assert rule_text(rule, *names, "out")

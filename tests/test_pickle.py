@@ -69,7 +69,7 @@ def assert_same_chain(loaded: Node, original: Node) -> None:
 
 
 def warmed_up(graph: Graph, output: Node, calls: int = 12) -> Graph:
-    """Call the graph past the point where its code is compiled (the 11th call)."""
+    """Call the graph many times: it keeps its schedule (engine.py)."""
     for _ in range(calls):
         evaluate(graph)
         backward(graph, output)
@@ -166,16 +166,16 @@ def test_node_subclasses_pickle_with_their_fields() -> None:
 # -- graphs and results ----------------------------------------------------------------
 
 
-def test_a_graph_pickles_after_its_code_is_compiled() -> None:
-    # The 11th call compiles code, kept in the graph's cache: it held local functions,
-    # and pickle.dumps(graph) failed ("Can't pickle local object").
+def test_a_graph_pickles_after_it_has_run() -> None:
+    # A graph that has run keeps its engine schedule (numpy index arrays): it is not
+    # pickled, and the loaded graph makes its own on its first call.
     graph, loss, _ = mlp_graph()
     warmed_up(graph, loss)
     values, grads = value_and_grad(graph, loss)
     for protocol in PROTOCOLS:
         loaded = pickle.loads(pickle.dumps(graph, protocol=protocol))
         assert isinstance(loaded, Graph) and len(loaded) == len(graph)
-        assert loaded._cache == {}  # compiled code is not saved; the loaded graph makes its own
+        assert loaded.kept.schedules == {}  # not saved; the loaded graph makes its own
         assert [type(n) for n in loaded.order] == [type(n) for n in graph.order]
         assert loaded.leaf_names == graph.leaf_names
         assert set(map(type, loaded.nx.nodes)) <= {Scalar, Operation}
@@ -187,7 +187,7 @@ def test_a_graph_pickles_after_its_code_is_compiled() -> None:
             assert list(new_grads.values()) == list(grads.values())
 
 
-def test_results_pickle_after_compiled_calls() -> None:
+def test_results_pickle_after_many_calls() -> None:
     graph, loss, _ = mlp_graph()
     warmed_up(graph, loss)
     values, grads = value_and_grad(graph, loss)
@@ -231,7 +231,7 @@ def test_a_deep_graph_and_its_results_pickle_and_copy() -> None:
     copied = copy.deepcopy(graph)
     assert copied is not graph and copied.order == graph.order  # the same node objects
     assert all(a is b for a, b in zip(copied.order, graph.order, strict=True))
-    assert copied.nx is not graph.nx and copied._cache == {}
+    assert copied.nx is not graph.nx and copied.kept.schedules == {}
     assert backward(copied, y)[x] == grads[x]
 
     copied_values = copy.deepcopy(values)

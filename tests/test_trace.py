@@ -32,7 +32,7 @@ def test_the_seed_example_step_by_step() -> None:
     assert positions == sorted(positions, reverse=True)
     last = trace[-1]
     assert (last.operand, last.rule, last.gradient, last.partial) == (
-        a, "3 * pow(a, 3 - 1.0)", 0.2, 6.75)
+        a, "3 * a ** (3 - 1.0)", 0.2, 6.75)
     assert math.isclose(last.total, 1.35)
     text = str(trace)
     assert "step(#4)" in text and "#0 a -> 1.35" in text and "#3 b -> -8" in text

@@ -1,12 +1,13 @@
-"""The forward pass: :func:`evaluate` gives the value of every node of a Graph.
+"""What the engines hand back, and what they are handed: values, gradients, inputs.
 
-The loop that computes the values is in ``interpret.py`` (the reference) and
-``codegen.py`` (the same, compiled); this module is the public entry point, the checks
-of ``inputs``, and :class:`NodeValues`, the read-only mapping it returns.
+:class:`NodeValues` is the read-only mapping node -> float that :func:`~minigrad.evaluate`
+and :func:`~minigrad.backward` return; :class:`BatchValues` the same for a batch of
+points, node -> array.  :func:`resolve_inputs` checks ``inputs=`` at the boundary,
+before any work is done: the engines trust what passes it.
 
 Leaf values come from the leaves themselves unless ``inputs`` overrides them; the
-overrides are checked here, at the boundary, before any work is done, and they never
-change the leaves: a later call without ``inputs`` sees the original values.
+overrides never change the leaves: a later call without ``inputs`` sees the original
+values.  numpy is needed only for arrays, and imported only then.
 """
 
 from __future__ import annotations
@@ -14,17 +15,32 @@ from __future__ import annotations
 import bisect
 import copy
 import difflib
+import importlib
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
 from typing import Any, Literal
 
-from minigrad.errors import EvaluationError
-from minigrad.fastpath import backward_gradients, forward_values
 from minigrad.graph import Graph
-from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, brief_repr
+from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, brief_repr, describe
 
-__all__ = ["Inputs", "NodeValues", "Undefined", "evaluate", "resolve_inputs"]
+__all__ = [
+    "BatchValues",
+    "Inputs",
+    "NodeValues",
+    "Undefined",
+    "as_batch",
+    "batch_size",
+    "check_shape_and_dtype",
+    "check_undefined",
+    "has_arrays",
+    "import_numpy",
+    "is_array",
+    "is_dask",
+    "output_position",
+    "resolve_inputs",
+]
 
 #: What ``inputs=`` accepts: leaf nodes or leaf names, mapped to numbers or arrays.
 Inputs = Mapping[object, object]
@@ -34,9 +50,9 @@ Undefined = Literal["raise", "nan"]
 
 class NodeValues(Mapping[Node, float]):
     """A read-only mapping node -> float over the nodes of one graph (for a batch of
-    points, node -> array: ``batch.BatchValues``, a subclass).
+    points, node -> array: :class:`BatchValues`, a subclass).
 
-    Returned by :func:`evaluate` (values) and :func:`~minigrad.backward.backward`
+    Returned by :func:`~minigrad.evaluate` (values) and :func:`~minigrad.backward`
     (gradients).  Each call returns a new one; nothing is shared between calls.
 
     It pickles with its graph (see :class:`~minigrad.graph.Graph`); ``copy.deepcopy``
@@ -44,6 +60,7 @@ class NodeValues(Mapping[Node, float]):
 
     Examples
     --------
+    >>> from minigrad import Scalar, evaluate
     >>> a = Scalar(2.0, name="a")
     >>> values = evaluate(Graph(a * a))
     >>> values[a], len(values)
@@ -54,13 +71,13 @@ class NodeValues(Mapping[Node, float]):
 
     __slots__ = ("_graph", "_values")
 
-    def __init__(self, graph: Graph, values: list[float]) -> None:
+    def __init__(self, graph: Graph, values: Any) -> None:
         self._graph = graph
-        self._values = values
+        self._values = values  # in graph.order: a list of floats, or a 1-D numpy array
 
     def __getitem__(self, node: Node) -> float:
         try:
-            return self._values[self._graph.index[node]]
+            return float(self._values[self._graph.index[node]])
         except KeyError:
             raise KeyError(f"{node!r} is not a node of this graph") from None
 
@@ -74,18 +91,23 @@ class NodeValues(Mapping[Node, float]):
         return len(self._values)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (NodeValues, (self._graph, self._values))
+        return (NodeValues, (self._graph, self.as_list()))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> NodeValues:
         # The values are floats, immutable: a new list of the same ones is a deep copy.
-        return NodeValues(copy.deepcopy(self._graph, memo), list(self._values))
+        return NodeValues(copy.deepcopy(self._graph, memo), self.as_list())
 
     def __repr__(self) -> str:
         # The first five entries, found by position: O(1) however large the graph.
-        first = zip(self._graph.order[:5], self._values[:5], strict=True)
+        first = zip(self._graph.order[:5], map(float, self._values[:5]), strict=True)
         shown = ", ".join(f"{node!r}: {value!r}" for node, value in first)
         more = ", ..." if len(self) > 5 else ""
         return f"NodeValues({{{shown}{more}}})"
+
+    def as_list(self) -> list[float]:
+        """The entries as a list of floats in ``graph.order`` (a copy)."""
+        values = self._values
+        return values.tolist() if hasattr(values, "tolist") else list(values)
 
     def by_name(self) -> dict[str, float]:
         """The entries of the named leaves, keyed by name (in graph order).
@@ -121,6 +143,7 @@ def resolve_inputs(
 
     Examples
     --------
+    >>> from minigrad import Scalar
     >>> a = Scalar(2.0, name="a")
     >>> graph = Graph(a * 3)
     >>> resolve_inputs(graph, {"a": 5})
@@ -164,13 +187,6 @@ def is_dask(value: object) -> bool:
 def _as_batch(value: object, what: str) -> Any:
     if is_dask(value):
         return value  # checked by batch_dask.py, which keeps it lazy
-    try:
-        from minigrad.batch import as_batch
-    except ModuleNotFoundError as error:  # numpy is an optional extra
-        raise ModuleNotFoundError(
-            f"{what} is an array: evaluating a batch needs numpy; "
-            'pip install "minigrad[numpy]"'
-        ) from error
     return as_batch(value, what)
 
 
@@ -226,81 +242,85 @@ def _known_names(graph: Graph, key: str) -> str:
     return f"did you mean {' or '.join(map(brief_repr, close))}? ({len(names):,} named leaves)"
 
 
-def evaluate(
-    graph: Graph, inputs: Inputs | None = None, undefined: Undefined = "raise"
-) -> NodeValues:
-    """The value of every node of ``graph``, as a fresh mapping node -> float.
-
-    Parameters
-    ----------
-    graph : the Graph to evaluate.
-    inputs : optional new values for leaves, keyed by leaf node or leaf name.  The
-        leaves themselves do not change.  A value may be a 1-D array (numpy, or
-        dask): the graph is then evaluated at every point at once, and every value
-        is an array (``batch.py``; needs ``pip install "minigrad[numpy]"``).
-    undefined : ``"raise"`` (the default): an undefined or infinite value raises.
-        ``"nan"``: it is NaN instead, at the points where it happens -- for plotting
-        a function over a range that leaves its domain.
-
-    Raises
-    ------
-    EvaluationError : a value is undefined or not finite (names the op and node).
-    KeyError, ValueError, TypeError : ``inputs`` is wrong (see :func:`resolve_inputs`).
-
-    Examples
-    --------
-    >>> a = Scalar(1.5, name="a"); b = Scalar(-4.0, name="b")
-    >>> d = a**3 / 5 + (b**2).relu()
-    >>> graph = Graph(d)
-    >>> evaluate(graph)[d]
-    16.675
-    >>> evaluate(graph, inputs={"a": 2.0, "b": 3.0})[d]
-    10.6
-    """
-    if not isinstance(graph, Graph):
-        raise TypeError(f"evaluate needs a Graph, got {type(graph).__name__}; try Graph(node)")
-    return compute(graph, inputs, None, undefined)[0]
 
 
-def compute(
-    graph: Graph, inputs: Inputs | None, output: int | None, undefined: Undefined
-) -> tuple[NodeValues, NodeValues | None]:
-    """Every node's value and, if ``output`` (a position) is given, d output / d node:
-    the one place that chooses the float path, numpy batches (``batch.py``) or dask
-    arrays (``batch_dask.py``), after checking the arguments."""
-    check_undefined(undefined)
-    overrides = resolve_inputs(graph, inputs, arrays=True)
-    if not has_arrays(overrides):
-        values, grads = float_run(graph, overrides, output, undefined)
-        return NodeValues(graph, values), None if grads is None else NodeValues(graph, grads)
-    if any(is_dask(value) for value in overrides.values()):
-        from minigrad.batch_dask import run_dask
-
-        return run_dask(graph, overrides, output, undefined)
-    from minigrad.batch import run
-
-    return run(graph, overrides, output, undefined)
-
-
-def float_run(
-    graph: Graph, overrides: dict[int, float], output: int | None, undefined: Undefined
-) -> tuple[list[float], list[float] | None]:
-    """The float path: every node's value and, if ``output`` is given, d output / d node.
-
-    With ``undefined="nan"`` a failure makes every value and gradient NaN (a leaf's
-    value stays its input): the one point there is, is undefined.
-    """
+def import_numpy(needed_for: str) -> ModuleType:
+    """numpy, or a ModuleNotFoundError that says which extra installs it."""
     try:
-        values = forward_values(graph, overrides)
-        return values, None if output is None else backward_gradients(graph, values, output)
-    except EvaluationError:
-        if undefined == "raise":
-            raise
-    values = [
-        overrides.get(i, node.value) if isinstance(node, Scalar | Constant) else math.nan
-        for i, node in enumerate(graph.order)
-    ]
-    return values, None if output is None else [math.nan] * len(values)
+        return importlib.import_module("numpy")
+    except ModuleNotFoundError as error:  # numpy is an optional extra
+        raise ModuleNotFoundError(
+            f"{needed_for} needs numpy; pip install numpy (or the project's [numpy] extra)"
+        ) from error
+
+
+def batch_size(graph: Graph, overrides: Mapping[int, Any]) -> int:
+    """The common length of the batched inputs; ValueError if they differ."""
+    lengths = {position: len(v) for position, v in overrides.items() if type(v) is not float}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(
+            f"{describe(graph.order[position])}: {n}" for position, n in lengths.items()
+        )
+        raise ValueError(f"inputs: the arrays must all have the same length, got {shown}")
+    return next(iter(lengths.values()))
+
+
+def output_position(graph: Graph, output: object, function: str = "backward") -> int:
+    """Where ``output`` sits in ``graph.order``; a clear error if it is not there."""
+    if not isinstance(graph, Graph):
+        raise TypeError(
+            f"{function} needs a Graph, got {type(graph).__name__}; try Graph(node)"
+        )
+    if not isinstance(output, Node):
+        raise TypeError(f"the output must be a node, got {type(output).__name__}")
+    position = graph.index.get(output)
+    if position is None:
+        raise ValueError(
+            f"{output!r} is not a node of this graph; build the graph from it: Graph(output)"
+        )
+    return position
+
+
+def as_batch(x: object, what: str, offset: int = 0) -> Any:
+    """An input as a fresh 1-D float64 array (or, if 0-d, a float), or a clear error.
+
+    Raises TypeError for a dtype that is not real numbers (bool, complex, strings,
+    objects) and ValueError for 2-D arrays and NaN or infinity at some point (counted
+    from ``offset``: a dask block's first point).
+    """
+    np = import_numpy(what + " is an array: evaluating a batch")
+    if isinstance(x, np.ma.MaskedArray):  # numpy would silently compute masked points
+        raise TypeError(f"{what} is a masked array; pass x.compressed() or x.filled(...)")
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError, RuntimeError) as error:  # ragged lists, torch tensors
+        raise ValueError(f"{what} is not a 1-D array of numbers: {error}") from None
+    if array.ndim == 0:
+        return as_finite_float(array.item(), what)
+    if array.dtype.kind == "O" and array.ndim == 1:  # Fractions, huge ints: as one by one
+        array = np.array([as_finite_float(v, f"{what}[{i}]") for i, v in
+                          enumerate(array.tolist())], dtype=np.float64)
+    check_shape_and_dtype(array, what)
+    array = np.array(array, dtype=np.float64)  # a copy: later changes to x change nothing
+    finite = np.isfinite(array)
+    if not finite.all():
+        point = int(np.argmin(finite))
+        raise ValueError(
+            f"{what} must be finite, got {float(array[point])!r} at point {point + offset}"
+        )
+    return array
+
+
+def check_shape_and_dtype(array: Any, what: str) -> None:
+    """TypeError unless the (numpy or dask) array holds real numbers, ValueError unless
+    it is 1-D: one value per point."""
+    if array.dtype.kind not in "iuf":
+        kind = "bool" if array.dtype.kind == "b" else str(array.dtype)
+        raise TypeError(f"{what} must be an array of real numbers, got dtype {kind}")
+    if array.ndim != 1:
+        raise ValueError(
+            f"{what} must be a 1-D array (one value per point), got shape {array.shape}"
+        )
 
 
 def check_undefined(undefined: object) -> Undefined:
@@ -308,3 +328,52 @@ def check_undefined(undefined: object) -> Undefined:
     if undefined not in ("raise", "nan"):
         raise ValueError(f"undefined must be 'raise' or 'nan', got {brief_repr(undefined)}")
     return undefined
+
+
+class BatchValues(NodeValues):
+    """Values or gradients over a batch of n points: node -> float64 array of shape (n,).
+
+    Every array handed out is a read-only view (``.copy()`` one to change it).  Over
+    many points the engine runs in pieces and keeps only what is nearly always asked
+    for -- the outputs' values, the leaves' gradients -- in ``kept``; any other entry
+    is computed, all of them at once by ``complete()``, when first asked for.
+    """
+
+    __slots__ = ("_complete", "_kept", "_size")
+
+    def __init__(self, graph: Graph, matrix: Any, size: int,
+                 kept: Mapping[int, Any] | None = None,
+                 complete: Callable[[], Any] | None = None) -> None:
+        super().__init__(graph, matrix)  # rows in graph.order; None until complete()
+        self._size = size
+        self._kept = dict(kept or {})
+        self._complete = complete
+
+    def __getitem__(self, node: Node) -> Any:
+        position = self._graph.index.get(node)
+        if position is None:
+            return super().__getitem__(node)  # raises the KeyError that says so
+        row = self._kept.get(position)
+        if row is None:
+            row = self._matrix()[position]
+        row = row.view()
+        row.flags.writeable = False  # read-only, like the mapping: nothing writes to it
+        return row
+
+    def _matrix(self) -> Any:
+        if self._values is None:
+            assert self._complete is not None
+            self._values = self._complete()
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self._graph.order)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BatchValues, (self._graph, self._matrix(), self._size))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BatchValues:
+        return BatchValues(copy.deepcopy(self._graph, memo), self._matrix().copy(), self._size)
+
+    def __repr__(self) -> str:
+        return f"BatchValues({len(self)} nodes, {self._size} points)"
