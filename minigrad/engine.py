@@ -42,6 +42,7 @@ copied Graph makes its own when first run.  :func:`show_schedule` prints a sched
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -413,13 +414,41 @@ class _Piece:
     raised: bool = False  # a float rule raised (one point): the rows are unfinished
 
 
+#: Work matrices of at most this many entries are reused from call to call (below).
+REUSED_ENTRIES = 2**20
+
+
+def _matrix(graph: Graph, rows: int, points: int) -> Any:
+    """A rows x points matrix to compute in: a graph's earlier one if nobody holds it.
+
+    A new matrix costs more than it seems: the operating system hands its memory over
+    page by page as it is first written, and on the moons graph that doubles the time
+    of a backward pass.  So a graph keeps the matrices of its calls and reuses one once
+    nothing else refers to it -- the mappings of an earlier call, and any row of them,
+    hold their matrix, so a result is never overwritten while it can still be read.
+    """
+    if rows * points > REUSED_ENTRIES:
+        return np.empty((rows, points))
+    pool = graph.kept.matrices.setdefault((rows, points), [])
+    for matrix in pool:
+        if sys.getrefcount(matrix) == 3:  # the pool, this loop, getrefcount's argument
+            return matrix
+    matrix = np.empty((rows, points))
+    if len(pool) < 4:
+        pool.append(matrix)
+    return matrix
+
+
 def _run_piece(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
                output: int | None, points: slice, size: int) -> _Piece:
-    values = np.empty((schedule.rows, size))
+    values = _matrix(graph, schedule.rows, size)
     values[:] = schedule.initial[:, None]
     for position, value in overrides.items():
         values[position] = value if type(value) is float else value[points]
-    grads = None if output is None else np.zeros((schedule.rows, size))
+    grads = None
+    if output is not None:
+        grads = _matrix(graph, schedule.rows, size)
+        grads.fill(0.0)
     try:
         with np.errstate(all="ignore"):
             _forward(schedule, values)

@@ -46,11 +46,13 @@ __all__ = ["Graph", "Kept", "garbage_collector_paused", "topological_order"]
 @attrs.define
 class Kept:
     """What the engine (``engine.py``) works out once about a graph's structure and
-    keeps with it: schedules by kind, and per output the steps that reach it.  It never
-    changes a result; a pickled or copied Graph starts with it empty."""
+    keeps with it: schedules by kind, per output the steps that reach it, and work
+    memory.  It never changes a result; a pickled or copied Graph starts with it empty."""
 
     schedules: dict[int, object] = attrs.Factory(dict)
     backward: dict[tuple[int, int], object] = attrs.Factory(dict)
+    #: Work matrices by shape, reused once nothing refers to them (engine._matrix).
+    matrices: dict[tuple[int, int], list[Any]] = attrs.Factory(dict)
 
 
 class Graph:

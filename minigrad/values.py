@@ -344,26 +344,26 @@ class BatchValues(NodeValues):
     def __init__(self, graph: Graph, matrix: Any, size: int,
                  kept: Mapping[int, Any] | None = None,
                  complete: Callable[[], Any] | None = None) -> None:
-        super().__init__(graph, matrix)  # rows in graph.order; None until complete()
+        super().__init__(graph, None)
         self._size = size
-        self._kept = dict(kept or {})
+        self._kept = {position: _read_only(row) for position, row in (kept or {}).items()}
         self._complete = complete
+        if matrix is not None:
+            self._values = _read_only(matrix)  # rows in graph.order
 
     def __getitem__(self, node: Node) -> Any:
         position = self._graph.index.get(node)
         if position is None:
             return super().__getitem__(node)  # raises the KeyError that says so
+        if self._values is not None:
+            return self._values[position]  # a row of a read-only view: read-only too
         row = self._kept.get(position)
-        if row is None:
-            row = self._matrix()[position]
-        row = row.view()
-        row.flags.writeable = False  # read-only, like the mapping: nothing writes to it
-        return row
+        return row if row is not None else self._matrix()[position]
 
     def _matrix(self) -> Any:
         if self._values is None:
             assert self._complete is not None
-            self._values = self._complete()
+            self._values = _read_only(self._complete())
         return self._values
 
     def __len__(self) -> int:
@@ -377,3 +377,11 @@ class BatchValues(NodeValues):
 
     def __repr__(self) -> str:
         return f"BatchValues({len(self)} nodes, {self._size} points)"
+
+
+def _read_only(array: Any) -> Any:
+    """A read-only view of ``array``: the mapping's entries cannot be written to, and the
+    array itself (the engine's, which it may reuse) stays as it was."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
