@@ -1,16 +1,22 @@
-"""Batched benchmarks: one graph evaluated over many points at once (``minigrad/batch.py``).
+"""Batched benchmarks: one graph evaluated over many points at once (``minigrad/engine.py``:
+a point is a column of the engine's matrices, so many points cost the numpy calls of one).
 
 * ``curve_*``: ``f = sin(x) * x**2 * sigmoid(x) + tanh(x * w)`` and its derivatives
   df/dx, df/dw at 10^6 points -- MiniGrad's ``value_and_grad(Graph(f), f, inputs={x:
   xs})`` against the same three arrays written by hand in numpy (the ceiling), JAX's
-  fused ``jit(vmap(value_and_grad))`` (compile and call apart), MiniGrad's scalar path
-  point by point (timed on a sample, extrapolated), and the peak memory of a call.
+  fused ``jit(vmap(value_and_grad))`` (its first call, which traces and compiles, and
+  later calls), MiniGrad's float path point by point (timed on a sample, extrapolated),
+  and the peak memory of a call.
 * ``moons_batched_*``: micrograd's moons training step with a graph of *one example's*
   loss, its x0, x1, y leaves given the 100 points as arrays; the mean over examples
   and the regularization are added outside the graph, as a user would.  Checked
   against the whole-batch step (one graph of all 100 examples) to 1e-9.  PyTorch and
   JAX run the same expression vectorized over the points, and, for reference, the
   matrix form (``W @ x``) an array library's user would write.
+
+Every call is timed from a graph's first: there is no warm-up, and none is needed (the
+engine has no compile step; its first call on a Graph levels it, and the Graph keeps
+that).  "First call" and "later calls" (their median) are reported apart.
 
 Every function returns a dict of plain numbers for ``results.json``; arrays stay here.
 Needs numpy; the peers are imported only when run.
@@ -28,7 +34,6 @@ import workloads
 from timing import median_seconds, timed
 
 import minigrad as mg
-from minigrad import batch, fastpath
 
 #: The agreement demanded between two ways of computing the same numbers.
 TOLERANCE = 1e-9
@@ -67,9 +72,8 @@ def curve_by_hand(xs: np.ndarray, repeats: int) -> tuple[dict, Arrays]:
 
 
 def curve_minigrad(xs: np.ndarray, repeats: int, by_hand: Arrays) -> tuple[dict, Arrays]:
-    """MiniGrad's batched value_and_grad: its first call (which, beyond 2**14 points,
-    compiles: see minigrad/batch.py) and later, compiled calls (the median of
-    ``repeats``, after the first calls)."""
+    """MiniGrad's batched value_and_grad on a fresh Graph: its first call (which levels
+    the graph) and the median of the ``repeats`` calls right after it."""
     x, w, f, graph = curve_graph()
 
     def call() -> Arrays:
@@ -77,12 +81,9 @@ def curve_minigrad(xs: np.ndarray, repeats: int, by_hand: Arrays) -> tuple[dict,
         return values[f], grads[x], grads[w]
 
     arrays, first_call = timed(call)
-    for _ in range(fastpath.INTERPRETED_CALLS):  # compiled by the end, whatever n is
-        call()
-    compiled = median_seconds(call, repeats)
+    later = median_seconds(call, repeats)
     return {
-        "nodes": len(graph), "first_call_s": first_call, "call_s": compiled,
-        "first_call_compiles": len(xs) > batch.POINTS_PER_PIECE,
+        "nodes": len(graph), "first_call_s": first_call, "call_s": later,
         "max_abs_difference_vs_by_hand": check(  # the first call's, a later one's
             "MiniGrad's batch vs numpy by hand",
             max(largest_difference(arrays, by_hand), largest_difference(call(), by_hand))),
@@ -105,25 +106,23 @@ def curve_jax(xs: np.ndarray, repeats: int, by_hand: Arrays) -> dict:
     def call() -> Any:
         return jax.block_until_ready(function(xs, 2.0))
 
-    (value, (dx, dw)), compile_seconds = timed(call)
-    return {"trace_compile_s": compile_seconds, "call_s": median_seconds(call, repeats),
+    (value, (dx, dw)), first_call = timed(call)  # traces and compiles
+    return {"first_call_s": first_call, "call_s": median_seconds(call, repeats),
             "max_abs_difference_vs_by_hand": check("JAX vs numpy by hand",
                                                    largest_difference((value, dx, dw),
                                                                       by_hand))}
 
 
 def curve_scalar_path(xs: np.ndarray, sample_size: int, batch: Arrays) -> dict:
-    """MiniGrad's float value_and_grad, one point per call (compiled, after warm-up), on
-    ``sample_size`` of the points, evenly spaced; ``extrapolated_s`` is the time for all
-    the points, extrapolated from them."""
+    """MiniGrad's float value_and_grad, one point per call, on ``sample_size`` of the
+    points, evenly spaced, every call timed from a fresh Graph's first;
+    ``extrapolated_s`` is the time for all the points, extrapolated from them."""
     x, w, f, graph = curve_graph()
 
     def at(point: float) -> tuple[float, float, float]:
         values, grads = mg.value_and_grad(graph, f, inputs={x: point})
         return values[f], grads[x], grads[w]
 
-    for _ in range(fastpath.INTERPRETED_CALLS + 1):  # past the call that compiles
-        at(0.5)
     where = np.linspace(0, len(xs) - 1, min(sample_size, len(xs))).astype(int)
     sample = xs[where].tolist()
     start = time.perf_counter()
@@ -151,11 +150,12 @@ def peak_bytes(function: Callable[[], object]) -> int:
 
 
 def curve_memory(xs: np.ndarray, chunk: int) -> dict:
-    """Peak memory of one value_and_grad over all the points (the first, interpreted
-    call, and a compiled one), and of the same three arrays computed ``chunk`` points at
-    a time into arrays made beforehand (and through dask, if installed): bytes per point,
-    and per point and node.  (Beyond 2**14 points a call keeps the outputs' and leaves'
-    values and gradients; any other node's arrays are made only if asked for.)"""
+    """Peak memory of one value_and_grad over all the points (a fresh Graph's first
+    call, and the next one), and of the same three arrays computed ``chunk`` points at a
+    time into arrays made beforehand (and through dask, if installed): bytes per point,
+    and per point and node.  (Beyond ``minigrad.engine.POINTS_PER_PIECE`` points a call
+    runs a piece of points at a time and keeps the outputs' and batched leaves' values
+    and the leaves' gradients; any other node's arrays are made only if asked for.)"""
     x, w, f, graph = curve_graph()
     n, nodes = len(xs), len(graph)
 
@@ -171,9 +171,7 @@ def curve_memory(xs: np.ndarray, chunk: int) -> dict:
         return out
 
     first = peak_bytes(whole)
-    for _ in range(fastpath.INTERPRETED_CALLS):  # compiled by the end, whatever n is
-        whole()
-    peaks = {"first_call": first, "compiled_call": peak_bytes(whole),
+    peaks = {"first_call": first, "later_call": peak_bytes(whole),
              "in_chunks": peak_bytes(in_chunks)}
     result: dict[str, Any] = {"points": n, "nodes": nodes, "chunk": chunk}
     try:
@@ -187,7 +185,7 @@ def curve_memory(xs: np.ndarray, chunk: int) -> dict:
         peaks["dask"] = peak_bytes(lambda: dask.compute(values[f], grads[x], grads[w]))
     except AssertionError:
         raise
-    except Exception as error:  # not installed, or minigrad.batch_dask not there yet
+    except Exception as error:  # dask not installed, or it failed: say so
         result["dask_error"] = f"{type(error).__name__}: {error}"[:120]
     for name, peak in peaks.items():
         result[name] = {"peak_bytes_per_point": peak / n,
@@ -240,6 +238,16 @@ def training_steps(step: Callable[[np.ndarray], tuple[float, np.ndarray]],
     return times
 
 
+def later_steps(step: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                parameters: np.ndarray, steps: int, first_step: float) -> dict:
+    """The first step's seconds (already timed) and steps 2 .. ``steps`` right after it:
+    their median (``step_s``), slowest, and the total of all ``steps`` steps."""
+    later = training_steps(step, parameters, steps - 1) or [first_step]
+    return {"first_step_s": first_step, "step_s": float(np.median(later)),
+            "slowest_later_step_s": max(later), "steps": steps,
+            "all_steps_s": first_step + (sum(later) if steps > 1 else 0.0)}
+
+
 def checked(name: str, loss: float, gradient: np.ndarray,
             reference: tuple[float, np.ndarray]) -> dict:
     """The first step's loss against the whole-batch step's, and all the gradients."""
@@ -276,15 +284,12 @@ def moons_batched_minigrad(points: Sequence[Sequence[float]], labels: Sequence[f
         return loss_value, gradient
 
     start = np.array(params, dtype=np.float64)
-    (loss_value, gradient), first_call = timed(lambda: step(start))
-    interpreted = training_steps(step, start, fastpath.INTERPRETED_CALLS - 1)
-    compile_call = training_steps(step, start, 1)[0]
-    compiled = float(np.median(training_steps(step, start, steps)))
+    (loss_value, gradient), first_step = timed(lambda: step(start))
     return {
         "nodes": len(graph), "points": len(points), "parameters": len(leaves),
-        "one_time_s": build_seconds + graph_seconds + first_call,
-        "interpreted_step_s": float(np.median(interpreted)) if interpreted else first_call,
-        "compile_call_s": compile_call, "step_s": compiled,
+        "build_s": build_seconds, "graph_s": graph_seconds,
+        "one_time_s": build_seconds + graph_seconds + first_step,
+        **later_steps(step, start, steps, first_step),
         **checked("MiniGrad", loss_value, gradient, reference),
     }
 
@@ -315,8 +320,8 @@ def moons_batched_torch(points: Sequence[Sequence[float]], labels: Sequence[floa
         return loss.item(), p.grad.numpy()
 
     start = np.array(params, dtype=np.float64)
-    loss_value, gradient = step(start)
-    return {"step_s": float(np.median(training_steps(step, start, steps))),
+    (loss_value, gradient), first_step = timed(lambda: step(start))
+    return {**later_steps(step, start, steps, first_step),
             **checked(f"PyTorch ({form})", loss_value, gradient, reference)}
 
 
@@ -349,8 +354,8 @@ def moons_batched_jax(points: Sequence[Sequence[float]], labels: Sequence[float]
         return loss_value, np.asarray(grads).mean(axis=0) + 2.0 * regularization * parameters
 
     start = np.array(params, dtype=np.float64)
-    (loss_value, gradient), compile_seconds = timed(lambda: step(start))
+    (loss_value, gradient), first_step = timed(lambda: step(start))  # traces, compiles
+    steps_row = later_steps(step, start, steps, first_step)
     call = median_seconds(lambda: jax.block_until_ready(function(start, *columns)), steps)
-    return {"trace_compile_s": compile_seconds, "call_s": call,
-            "step_s": float(np.median(training_steps(step, start, steps))),
+    return {**steps_row, "call_s": call,
             **checked(f"JAX ({form})", loss_value, gradient, reference)}

@@ -1,16 +1,25 @@
-"""MiniGrad's benchmarks against micrograd, PyTorch, JAX and the pure-Python ceiling.
+"""MiniGrad's benchmarks against micrograd, PyTorch, JAX, CasADi and the pure-Python ceiling.
 
     python benchmarks/run.py                  # the full run (several minutes)
     python benchmarks/run.py --smoke          # tiny sizes: checks that everything runs
+    python benchmarks/run.py --only moons     # one part (moons, batched, scaling, derivatives)
     python benchmarks/run.py --json out.json --plot benchmarks/scaling.png
     python benchmarks/run.py --from-json benchmarks/results.json   # report saved results
 
 Peers that are not installed are skipped with a note (``pip install -e ".[bench]"``
-installs them all).  Every figure comes from this one run on this one machine, and the
-ratios between them are what to read: these machines are noisy, absolute seconds are not
-comparable across runs.  Workloads are in ``workloads.py``, the batched rows (one graph
-over arrays of points) in ``batched.py``; timings are medians.  ``--smoke`` never writes
-over the saved full-run ``results.json`` and ``scaling.png``.
+installs most; CasADi is ``pip install casadi``).  Every figure comes from this one run
+on this one machine, and the ratios between them are what to read: these machines are
+noisy, absolute seconds are not comparable across runs.  Workloads are in
+``workloads.py``, the batched rows (one graph over arrays of points) in ``batched.py``;
+timings are medians.
+
+MiniGrad has one engine and no compile step, so nothing is warmed up per graph: the
+moons rows time each library from the start -- build the expression, then its Graph
+(CasADi: its Function; JAX: jit) -- through its first call, 10 calls and 100 calls, and
+give the steady call (the median of the calls after the first).  Only what a process
+pays once whatever the graph (imports, a library's first operation) is paid before.
+``--smoke`` and ``--only`` never write over the saved full-run ``results.json`` and
+``scaling.png``.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import gc
+import itertools
 import json
 import os
 import platform
@@ -25,7 +36,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,31 +49,182 @@ import workloads  # noqa: E402
 from timing import have, median_seconds, timed  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-from minigrad import fastpath  # noqa: E402
 
-# -- moons -------------------------------------------------------------------------------
+# -- moons: the first call, 10 and 100 calls end to end, the steady call ---------------------
 
-def moons_minigrad(points: list, labels: list, params: list[float], steps: int) -> dict:
-    leaves, build = timed(lambda: [mg.Scalar(p) for p in params])
-    loss, build_loss = timed(lambda: workloads.moons_loss(leaves, points, labels, mg.relu))
-    graph, graph_seconds = timed(lambda: mg.Graph(loss))
-    inputs = dict(zip(leaves, params, strict=True))
-    grads, first_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))
-    interpreted = [timed(lambda: mg.backward(graph, loss, inputs=inputs))[1]
-                   for _ in range(fastpath.INTERPRETED_CALLS - 1)]
-    _, compile_call = timed(lambda: mg.backward(graph, loss, inputs=inputs))  # compiles
-    step = median_seconds(lambda: mg.backward(graph, loss, inputs=inputs), steps)
-    values = mg.evaluate(graph, inputs=inputs)
-    return {
-        "nodes": len(graph), "loss": values[loss], "grad0": grads[leaves[0]],
-        "build_s": build + build_loss, "graph_s": graph_seconds, "first_call_s": first_call,
-        "one_time_s": build + build_loss + graph_seconds + first_call,
-        "interpreted_step_s": statistics.median(interpreted) if interpreted else first_call,
-        "compile_call_s": compile_call, "step_s": step,
+#: The calls counted end to end in the moons rows: the first, 10 and 100.
+CALLS = (1, 10, 100)
+#: How close CasADi's loss and gradients must be to MiniGrad's (the same expression).
+CASADI_TOLERANCE = 1e-12
+
+
+def warm_up() -> None:
+    """What a process pays once, whatever the graph: the imports, a library's first
+    operation (PyTorch's costs about a second), MiniGrad's engine module.  Run before the
+    moons and batched timings, so that a first call is the graph's, not the process's."""
+    x = mg.Scalar(1.0)
+    y = x * 2.0 + 1.0
+    mg.value_and_grad(mg.Graph(y), y)
+    if have("micrograd"):
+        from micrograd.engine import Value
+
+        (Value(1.0) * 2.0).relu().backward()
+    if have("torch"):
+        import torch
+
+        t = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+        torch.relu(t * 2.0).backward()
+    if have("casadi"):
+        import casadi
+
+        s = casadi.SX.sym("s")
+        casadi.Function("warm_up", [s], [casadi.gradient(casadi.fmax(s * s, 0), s)])(1.0)
+    if have("jax"):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jax.block_until_ready(jax.jit(jax.grad(lambda v: v * v))(1.0))
+
+
+def end_to_end(prepare: Callable[[], Callable[[], Any]], calls: int) -> tuple[Any, dict]:
+    """``prepare()`` (build the expression; make the Graph, the Function, the jitted
+    function), then ``calls`` calls of the function it returns, all timed from the start:
+    the first call's result, and ``{"prepare_s", "ends"}``, ``ends[k]`` the seconds from
+    the start to the end of call k + 1.  Nothing is warmed up: call 1 is the first."""
+    gc.collect()  # the last run's garbage is not this run's to collect
+    start = time.perf_counter()
+    call = prepare()
+    prepared = time.perf_counter()
+    result = call()
+    ends = [time.perf_counter() - start]
+    for _ in range(calls - 1):
+        call()
+        ends.append(time.perf_counter() - start)
+    return result, {"prepare_s": prepared - start, "ends": ends}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """The moons row of some runs of :func:`end_to_end`: medians over the runs of the
+    first call and of 10 and 100 calls end to end, and the steady call, the median of
+    every later call (2, 3, ...) of every run.  N calls beyond those measured are
+    extrapolated: the measured ones plus the steady call for each further one
+    (``measured_calls`` says how many were measured)."""
+    later = [b - a for r in runs for a, b in itertools.pairwise(r["ends"])]
+    steady = statistics.median(later) if later else statistics.median(
+        r["ends"][0] - r["prepare_s"] for r in runs)
+    row: dict[str, Any] = {
+        "runs": len(runs), "measured_calls": min(len(r["ends"]) for r in runs),
+        "prepare_s": statistics.median(r["prepare_s"] for r in runs), "step_s": steady,
     }
+    for n in CALLS:
+        row[calls_key(n)] = statistics.median(
+            r["ends"][n - 1] if n <= len(r["ends"]) else
+            r["ends"][-1] + (n - len(r["ends"])) * steady for r in runs)
+    return row
 
 
-def moons_micrograd(points: list, labels: list, params: list[float], steps: int) -> dict:
+def calls_key(n: int) -> str:
+    return "first_call_s" if n == 1 else f"calls_{n}_s"
+
+
+def moons_minigrad(points: list, labels: list, params: list[float], calls: int,
+                   runs: int) -> tuple[dict, tuple[float, list[float]]]:
+    """MiniGrad's row: ``runs`` times, build the expression and the Graph, then
+    ``calls`` calls of value_and_grad with the parameters as inputs (as a training step
+    gives them); the first makes the Graph's schedule.  Also the first call's parts,
+    apart: build, Graph, the schedule (made on a fresh Graph of the same expression),
+    and the first run after it.  Returns the row, and the loss and gradients."""
+    parts: list[dict] = []
+    last: dict[str, Any] = {}
+
+    def prepare() -> Callable[[], Any]:
+        start = time.perf_counter()
+        leaves = [mg.Scalar(p) for p in params]
+        loss = workloads.moons_loss(leaves, points, labels, mg.relu)
+        built = time.perf_counter()
+        graph = mg.Graph(loss)
+        parts.append({"build_s": built - start, "graph_s": time.perf_counter() - built})
+        last.update(leaves=leaves, loss=loss, graph=graph)
+        inputs = dict(zip(leaves, params, strict=True))
+        return lambda: mg.value_and_grad(graph, loss, inputs=inputs)
+
+    measured = [end_to_end(prepare, calls) for _ in range(runs)]
+    values, grads = measured[-1][0]  # the last run's first call: ``last``'s expression
+    leaves, loss = last["leaves"], last["loss"]
+    gradient = [grads[leaf] for leaf in leaves]
+    row = summarize([run for _, run in measured])
+    first = {key: statistics.median(p[key] for p in parts) for key in ("build_s", "graph_s")}
+    last.clear()
+    graph = mg.Graph(loss)  # a fresh Graph: no schedule kept yet
+    row.update(nodes=len(graph), loss=values[loss], grad0=gradient[0], first_call_parts=first)
+    if have("numpy"):  # else the reference interpreter runs the calls: no schedule
+        from minigrad import engine
+
+        inputs = dict(zip(leaves, params, strict=True))
+        schedule, first["schedule_s"] = timed(lambda: engine.schedule_of(graph, 1))
+        _, first["run_s"] = timed(lambda: mg.value_and_grad(graph, loss, inputs=inputs))
+        row.update(schedule_steps=len(schedule.steps), depth=schedule.depth)
+    return row, (values[loss], gradient)
+
+
+def moons_ceiling(points: list, labels: list, params: list[float], calls: int) -> dict:
+    """The pure-Python ceiling (``ceiling.py``): build, Graph, generate and compile the
+    straight-line function, then ``calls`` calls."""
+    from ceiling import compile_ceiling
+
+    parts: dict[str, float] = {}
+
+    def prepare() -> Callable[[], Any]:
+        leaves = [mg.Scalar(p) for p in params]
+        loss = workloads.moons_loss(leaves, points, labels, mg.relu)
+        function, parts["compile_s"] = compile_ceiling(mg.Graph(loss), loss, leaves)
+        return lambda: function(params)
+
+    (value, grads), run = end_to_end(prepare, calls)
+    return {"loss": value, "grad0": grads[0], "compile_s": parts["compile_s"],
+            **summarize([run])}
+
+
+def moons_casadi(points: list, labels: list, params: list[float], calls: int, runs: int,
+                 reference: tuple[float, list[float]]) -> dict:
+    """CasADi: the same loss built on ``SX.sym`` parameters (relu is ``fmax(v, 0)``),
+    ``Function("f", [p], [loss, gradient(loss, p)])`` made from it, then ``calls`` calls
+    ``f(params)``.  The first call is build + Function + one call.  Checked against
+    MiniGrad's loss and every gradient to :data:`CASADI_TOLERANCE`."""
+    import casadi
+
+    parts: list[dict] = []
+    made: list[Any] = []
+
+    def prepare() -> Callable[[], Any]:
+        start = time.perf_counter()
+        p = casadi.SX.sym("p", len(params))
+        loss = workloads.moons_loss([p[i] for i in range(len(params))], points, labels,
+                                    lambda v: casadi.fmax(v, 0))
+        built = time.perf_counter()
+        function = casadi.Function("f", [p], [loss, casadi.gradient(loss, p)])
+        parts.append({"build_s": built - start, "function_s": time.perf_counter() - built})
+        made[:] = [function]
+        arguments = casadi.DM(params)
+        return lambda: function(arguments)
+
+    measured = [end_to_end(prepare, calls) for _ in range(runs)]
+    loss_dm, gradient_dm = measured[0][0]
+    loss, gradient = float(loss_dm), gradient_dm.full().ravel().tolist()
+    difference = max(abs(loss - reference[0]),
+                     *(abs(a - b) for a, b in zip(gradient, reference[1], strict=True)))
+    if not difference <= CASADI_TOLERANCE:
+        raise AssertionError(f"CasADi's moons loss or gradients differ from MiniGrad's by "
+                             f"{difference:.3g} (> {CASADI_TOLERANCE:g})")
+    return {"loss": loss, "grad0": gradient[0], "max_abs_difference_vs_minigrad": difference,
+            "instructions": made[0].n_instructions(),
+            "first_call_parts": {key: statistics.median(p[key] for p in parts)
+                                 for key in ("build_s", "function_s")},
+            **summarize([run for _, run in measured])}
+
+
+def moons_micrograd(points: list, labels: list, params: list[float], calls: int) -> dict:
+    """micrograd: every call is a step, rebuild + backward (its graph cannot be rerun)."""
     from micrograd.engine import Value
 
     def step() -> tuple[float, float]:
@@ -70,11 +233,12 @@ def moons_micrograd(points: list, labels: list, params: list[float], steps: int)
         loss.backward()
         return loss.data, leaves[0].grad
 
-    (loss, grad0), _ = timed(step)
-    return {"loss": loss, "grad0": grad0, "step_s": median_seconds(step, steps)}
+    (loss, grad0), run = end_to_end(lambda: step, calls)
+    return {"loss": loss, "grad0": grad0, **summarize([run])}
 
 
-def moons_torch(points: list, labels: list, params: list[float], steps: int) -> dict:
+def moons_torch(points: list, labels: list, params: list[float], calls: int) -> dict:
+    """PyTorch eager, float64 scalars: every call a step, rebuild + backward."""
     import torch
 
     def step() -> tuple[float, float]:
@@ -83,11 +247,12 @@ def moons_torch(points: list, labels: list, params: list[float], steps: int) -> 
         loss.backward()
         return loss.item(), leaves[0].grad.item()
 
-    (loss, grad0), _ = timed(step)
-    return {"loss": loss, "grad0": grad0, "step_s": median_seconds(step, steps)}
+    (loss, grad0), run = end_to_end(lambda: step, calls)
+    return {"loss": loss, "grad0": grad0, **summarize([run])}
 
 
-def moons_jax(points: list, labels: list, params: list[float], steps: int) -> dict:
+def moons_jax(points: list, labels: list, params: list[float], calls: int) -> dict:
+    """``jax.jit(jax.value_and_grad(loss))``: the first call traces and compiles."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -96,24 +261,14 @@ def moons_jax(points: list, labels: list, params: list[float], steps: int) -> di
         return workloads.moons_loss([p[i] for i in range(len(params))], points, labels,
                                     jax.nn.relu)
 
-    function = jax.jit(jax.value_and_grad(loss_of))
-    array = jax.numpy.array(params, dtype=jax.numpy.float64)
-    (loss, grads), compile_seconds = timed(lambda: jax.block_until_ready(function(array)))
-    step = median_seconds(lambda: jax.block_until_ready(function(array)), steps)
+    def prepare() -> Callable[[], Any]:
+        function = jax.jit(jax.value_and_grad(loss_of))
+        array = jax.numpy.array(params, dtype=jax.numpy.float64)
+        return lambda: jax.block_until_ready(function(array))
+
+    (loss, grads), run = end_to_end(prepare, calls)
     return {"points": len(points), "loss": float(loss), "grad0": float(grads[0]),
-            "trace_compile_s": compile_seconds, "step_s": step}
-
-
-def moons_ceiling(points: list, labels: list, params: list[float], steps: int) -> dict:
-    from ceiling import compile_ceiling
-
-    leaves = [mg.Scalar(p) for p in params]
-    loss = workloads.moons_loss(leaves, points, labels, mg.relu)
-    graph = mg.Graph(loss)
-    function, compile_seconds = compile_ceiling(graph, loss, leaves)
-    (value, grads), _ = timed(lambda: function(params))
-    return {"loss": value, "grad0": grads[0], "compile_s": compile_seconds,
-            "step_s": median_seconds(lambda: function(params), steps)}
+            **summarize([run])}
 
 
 # -- derivatives as graphs ------------------------------------------------------------------
@@ -248,25 +403,47 @@ def one_shot(workload: str, library: str, n: int) -> dict:
             "peak_bytes_per_op": (peak_kb - baseline_kb) * 1024 / n}
 
 
-def compile_call(n: int) -> dict:
-    """The chain's call that compiles (its 11th): seconds and peak memory of that call.
+def chain_calls(n: int) -> dict:
+    """The chain's calls, in this (fresh) process: build, Graph, the first value_and_grad
+    -- which makes the Graph's schedule, and keeps it -- and later calls (median of 3).
 
-    Run in a fresh process.  Peak memory is the peak resident size during the call minus
-    the resident size just before it, so it counts what compiling adds (the code kept,
-    plus whatever is made and dropped on the way); ``kept`` is what stays after it.
+    Peak memory is the peak resident size during the first call minus the resident size
+    just before it (the peak is reset first where Linux allows).  ``kept`` is what stays
+    allocated after a first call, its results dropped -- the schedule the Graph keeps --
+    as tracemalloc counts it, on a fresh Graph of the same chain, untimed (the resident
+    size would count memory freed to Python's allocator but not to the system).  A tiny
+    chain runs first, so that the imports (numpy, the engine) are not counted.
     """
+    _one_shot("chain", "minigrad", 10)
     x = mg.Scalar(1.0)
-    y = workloads.chain(x, n)
-    graph = mg.Graph(y)
-    interpreted = median_seconds(lambda: mg.value_and_grad(graph, y),
-                                 fastpath.INTERPRETED_CALLS)
+    y, build_seconds = timed(lambda: workloads.chain(x, n))
+    graph, graph_seconds = timed(lambda: mg.Graph(y))
+    gc.collect()
+    reset_peak_memory()
     before_kb = memory_kb("VmRSS")
-    _, seconds = timed(lambda: mg.value_and_grad(graph, y))
-    peak_kb, after_kb = memory_kb("VmHWM"), memory_kb("VmRSS")
-    compiled = median_seconds(lambda: mg.value_and_grad(graph, y), 3)
-    return {"seconds": seconds, "interpreted_call_s": interpreted, "compiled_call_s": compiled,
+    result, first = timed(lambda: mg.value_and_grad(graph, y))
+    peak_kb = memory_kb("VmHWM")
+    value, grad = result[0][y], result[1][x]
+    del result
+    later = median_seconds(lambda: mg.value_and_grad(graph, y), 3)
+    graph = mg.Graph(y)  # a fresh one (the timed Graph and its schedule dropped)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    mg.value_and_grad(graph, y)
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return {"build_s": build_seconds, "graph_s": graph_seconds, "first_call_s": first,
+            "call_s": later, "value": value, "grad": grad,
             "peak_bytes_per_op": max(0, peak_kb - before_kb) * 1024 / n,
-            "kept_bytes_per_op": max(0, after_kb - before_kb) * 1024 / n}
+            "kept_bytes_per_op": kept / n}
+
+
+def reset_peak_memory() -> None:
+    """Reset VmHWM to the resident size now (Linux: write 5 to /proc/self/clear_refs);
+    where that is not allowed, the peak stays the process's peak so far."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def memory_kb(field: str) -> int:
@@ -318,7 +495,7 @@ def _one_shot(workload: str, library: str, n: int) -> tuple[float, float]:
 
 
 def in_subprocess(workload: str, library: str, n: int, timeout: float = 600) -> dict:
-    arguments = (["--compile-call", str(n)] if workload == "compile call"
+    arguments = (["--chain-calls", str(n)] if workload == "chain calls"
                  else ["--one-shot", workload, library, str(n)])
     command = [sys.executable, str(Path(__file__).resolve()), *arguments]
     try:
@@ -341,23 +518,77 @@ def machine() -> dict:
     }
 
 
-def run(smoke: bool) -> dict:
-    results: dict[str, Any] = {"machine": machine(), "smoke": smoke, "notes": []}
+#: The parts of a run, for ``--only``: every one by default.
+SECTIONS = ("moons", "batched", "scaling", "derivatives")
+
+
+def run(smoke: bool, sections: Sequence[str] = SECTIONS) -> dict:
+    results: dict[str, Any] = {"machine": machine(), "smoke": smoke,
+                               "sections": list(sections), "notes": []}
     notes = results["notes"]
     n_points = 4 if smoke else 100
-    steps = 3 if smoke else 10
     points, labels = workloads.make_moons(n_points)
     params = workloads.initial_parameters()
-    moons: dict[str, Any] = {"points": n_points}
-    results["moons"] = moons
-    print(f"moons: {n_points} points ...", flush=True)
-    moons["minigrad"] = moons_minigrad(points, labels, params, steps)
-    moons["ceiling"] = moons_ceiling(points, labels, params, steps)
+    if "moons" in sections or "batched" in sections:
+        print("warming up the libraries ...", flush=True)
+        warm_up()
+    if "moons" in sections:
+        results["moons"] = run_moons(smoke, points, labels, params, notes)
+    if "batched" in sections:
+        if have("numpy"):
+            results["batched"] = run_batched(smoke, points, labels, params,
+                                             results.get("moons", {}))
+        else:
+            notes.append("numpy is not installed: the batched benchmarks are skipped")
+
+    if "scaling" in sections:
+        sizes = [10**3, 10**4] if smoke else [10**4, 10**5, 10**6]
+        libraries = ["minigrad"] + [lib for lib in ("micrograd", "torch") if have(lib)]
+        for workload, workload_sizes in [("chain", sizes), ("wide", sizes[-2:-1]),
+                                         ("tower", [100])]:
+            results[workload] = {}
+            for library in libraries:
+                for n in workload_sizes:
+                    print(f"{workload}: {library} n={n:,} ...", flush=True)
+                    results[workload][f"{library} {n}"] = in_subprocess(workload, library, n)
+        results["chain_calls"] = {}
+        for n in sizes:
+            print(f"chain: MiniGrad's first and later calls, n={n:,} ...", flush=True)
+            results["chain_calls"][str(n)] = in_subprocess("chain calls", "minigrad", n)
+
+    if "derivatives" in sections:
+        print("derivatives: gradient graph of moons, n-th derivatives, Hessian ...", flush=True)
+        results["derivatives"] = {
+            "moons_gradient": gradient_graph_moons(points, labels, params),
+            "nth": nth_derivatives(3 if smoke else 8),
+            "hessian_mlp": hessian_mlp(),
+        }
+    return results
+
+
+def run_moons(smoke: bool, points: list, labels: list, params: list[float],
+              notes: list[str]) -> dict:
+    """The moons rows: MiniGrad and CasADi (``runs`` times each), the ceiling, micrograd
+    and PyTorch (whose every call is a rebuild: 10 calls measured, 100 extrapolated), JAX
+    at 2 and 10 points (its trace and compile grow too fast for 100)."""
+    runs = 1 if smoke else 3
+    calls = CALLS[-1]
+    rebuild_calls = 3 if smoke else 10
+    moons: dict[str, Any] = {"points": len(points)}
+    print(f"moons: {len(points)} points, MiniGrad ...", flush=True)
+    moons["minigrad"], reference = moons_minigrad(points, labels, params, calls, runs)
+    print("moons: the pure-Python ceiling ...", flush=True)
+    moons["ceiling"] = moons_ceiling(points, labels, params, calls)
+    if have("casadi"):
+        print("moons: casadi ...", flush=True)
+        moons["casadi"] = moons_casadi(points, labels, params, calls, runs, reference)
+    else:
+        notes.append("casadi is not installed: skipped (pip install casadi)")
     peers = [("micrograd", "micrograd", moons_micrograd), ("torch", "torch", moons_torch)]
     for name, module, bench in peers:
         if have(module):
             print(f"moons: {name} ...", flush=True)
-            moons[name] = bench(points, labels, params, 3)
+            moons[name] = bench(points, labels, params, rebuild_calls)
         else:
             notes.append(f"{name} is not installed: skipped")
     if have("jax"):
@@ -365,34 +596,10 @@ def run(smoke: bool) -> dict:
         for n in jax_points:
             print(f"moons: jax at {n} points (trace + compile) ...", flush=True)
             small_points, small_labels = workloads.make_moons(n)
-            moons[f"jax_{n}_points"] = moons_jax(small_points, small_labels, params, 5)
+            moons[f"jax_{n}_points"] = moons_jax(small_points, small_labels, params, calls)
     else:
         notes.append("jax is not installed: skipped")
-    if have("numpy"):
-        results["batched"] = run_batched(smoke, points, labels, params, moons)
-    else:
-        notes.append("numpy is not installed: the batched benchmarks are skipped")
-
-    sizes = [10**3, 10**4] if smoke else [10**4, 10**5, 10**6]
-    libraries = ["minigrad"] + [lib for lib in ("micrograd", "torch") if have(lib)]
-    for workload, workload_sizes in [("chain", sizes), ("wide", sizes[-2:-1]), ("tower", [100])]:
-        results[workload] = {}
-        for library in libraries:
-            for n in workload_sizes:
-                print(f"{workload}: {library} n={n:,} ...", flush=True)
-                results[workload][f"{library} {n}"] = in_subprocess(workload, library, n)
-    results["compile_call"] = {}
-    for n in sizes:
-        print(f"chain: MiniGrad's call that compiles, n={n:,} ...", flush=True)
-        results["compile_call"][str(n)] = in_subprocess("compile call", "minigrad", n)
-
-    print("derivatives: gradient graph of moons, n-th derivatives, Hessian ...", flush=True)
-    results["derivatives"] = {
-        "moons_gradient": gradient_graph_moons(points, labels, params),
-        "nth": nth_derivatives(3 if smoke else 8),
-        "hessian_mlp": hessian_mlp(),
-    }
-    return results
+    return moons
 
 
 def run_batched(smoke: bool, points: list, labels: list, params: list[float],
@@ -433,52 +640,117 @@ def run_batched(smoke: bool, points: list, labels: list, params: list[float],
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:,.1f}x" if a and b else "-"
+    """``a / b`` as ``12.3x`` (two significant digits below 1: ``0.036x``)."""
+    if not a or not b:
+        return "-"
+    return f"{a / b:,.1f}x" if a / b >= 1 else f"{a / b:.2g}x"
+
+
+#: The moons rows, in the report's order: key in results["moons"], label.
+MOONS_ROWS = [
+    ("minigrad", "MiniGrad (value_and_grad)"),
+    ("ceiling", "pure-Python ceiling"),
+    ("casadi", "CasADi SX Function"),
+    ("micrograd", "micrograd (rebuild+backward)"),
+    ("torch", "PyTorch eager (rebuild+backward)"),
+]
+
+
+def moons_rows(m: dict) -> list[tuple[str, str, dict]]:
+    """(key, label, row) of every library measured on moons, JAX last."""
+    rows = [(key, label, m[key]) for key, label in MOONS_ROWS if key in m]
+    rows += [(key, f"JAX jit, {m[key]['points']} point{'s' * (m[key]['points'] != 1)} only",
+              m[key])
+             for key in sorted((k for k in m if k.startswith("jax_")),
+                               key=lambda k: m[k]["points"])]
+    return rows
+
+
+def moons_report(m: dict) -> list[str]:
+    ours = m["minigrad"]
+    lines = [f"moons: {m['points']} points, one graph of {ours['nodes']:,} nodes, loss "
+             f"{ours['loss']:.12g}; seconds, each from the start (build the expression, "
+             "then Graph / Function / jit, then the calls)",
+             f"  {'':<34}{'first call':>11}{'10 calls':>11}{'100 calls':>11}"
+             f"{'steady call':>13}  {'steady vs MiniGrad':>18}"]
+    extrapolated = False
+    for _, label, r in moons_rows(m):
+        cells = []
+        for n in CALLS:
+            mark = "*" if n > r["measured_calls"] else " "
+            extrapolated = extrapolated or mark == "*"
+            cells.append(f"{r[calls_key(n)]:>10.4f}{mark}")
+        lines.append(f"  {label:<34}{''.join(cells)}{r['step_s']:>13.5f}  "
+                     f"{ratio(r['step_s'], ours['step_s']):>18}")
+    lines.append("  steady call: the median of every call after the first"
+                 + (f" (MiniGrad, CasADi: {ours['runs']} runs, medians)" if ours["runs"] > 1
+                    else ""))
+    if extrapolated:
+        lines.append("  * extrapolated: the calls measured, plus the steady call for each "
+                     "further one (micrograd and PyTorch rebuild every call)")
+    parts = ours["first_call_parts"]
+    lines.append("  MiniGrad's first call: build " + " + ".join(
+        f"{label} {parts[key]:.3f} s" for key, label in
+        [("build_s", "the expression"), ("graph_s", "Graph"), ("schedule_s", "schedule"),
+         ("run_s", "the first run")] if key in parts)
+                 + (f"  (the schedule: {ours['schedule_steps']:,} steps, depth "
+                    f"{ours['depth']:,}; parts timed apart)" if "schedule_steps" in ours
+                    else ""))
+    if "casadi" in m:
+        c = m["casadi"]
+        lines.append(f"  CasADi's first call: build the SX expression "
+                     f"{c['first_call_parts']['build_s']:.3f} s + Function (with its "
+                     f"gradient) {c['first_call_parts']['function_s']:.3f} s + one call; "
+                     f"{c['instructions']:,} instructions; largest difference from "
+                     f"MiniGrad (loss, every gradient) {c['max_abs_difference_vs_minigrad']:.1e}")
+    lines.append(f"  ceiling: generating and compiling its function takes "
+                 f"{m['ceiling']['compile_s']:.3f} s of its first call")
+    lines.append("  loss | grad0: " + ";  ".join(
+        f"{key} {r['loss']:.15g} | {r['grad0']:.15g}" for key, _, r in moons_rows(m)
+        if not key.startswith("jax_")))
+    lines.append("")
+    if "micrograd" in m:
+        micro = m["micrograd"]
+        lines += [
+            f"  micrograd step / MiniGrad steady call:       "
+            f"{ratio(micro['step_s'], ours['step_s'])}   (target >= 30x, aim 60x)",
+            f"  MiniGrad first call / micrograd step:        "
+            f"{ours['first_call_s'] / micro['step_s']:.2f}x   (target <= 3x, aim 1x)",
+            f"  micrograd 100 steps / MiniGrad 100 calls:    "
+            f"{ratio(micro['calls_100_s'], ours['calls_100_s'])}"
+            + ("   (micrograd's extrapolated)" if micro["measured_calls"] < 100 else ""),
+        ]
+    if "casadi" in m:
+        c = m["casadi"]
+        lines += [
+            f"  MiniGrad steady call / CasADi steady call:   "
+            f"{ratio(ours['step_s'], c['step_s'])}",
+            f"  MiniGrad 100 calls / CasADi 100 calls:       "
+            f"{ratio(ours['calls_100_s'], c['calls_100_s'])}",
+        ]
+        if "micrograd" in m:
+            lines.append(f"  CasADi first call / micrograd step:          "
+                         f"{c['first_call_s'] / m['micrograd']['step_s']:.2f}x")
+    lines += [f"  MiniGrad steady call / ceiling steady call:  "
+              f"{ratio(ours['step_s'], m['ceiling']['step_s'])}   (aim <= 1.5x)", ""]
+    return lines
 
 
 def report(results: dict) -> str:
-    m = results["moons"]
-    ours = m["minigrad"]
-    lines = [f"MiniGrad benchmarks  ({results['machine']['date']}, Python "
-             f"{results['machine']['python']}, {results['machine']['platform']}, "
-             f"{results['machine']['cpus']} CPUs{', SMOKE sizes' if results['smoke'] else ''})",
-             "",
-             f"moons: {m['points']} points, {ours['nodes']:,} nodes, loss {ours['loss']:.12g}",
-             f"  {'':<34}{'seconds':>12}  vs MiniGrad step"]
-
-    def row(label: str, seconds: float | None) -> None:
-        if seconds is None:
-            return
-        lines.append(f"  {label:<34}{seconds:>12.4f}  {ratio(seconds, ours['step_s']):>10}")
-
-    row("MiniGrad step (compiled)", ours["step_s"])
-    row("MiniGrad step (interpreted)", ours["interpreted_step_s"])
-    row("MiniGrad one-time: build+Graph+1st", ours["one_time_s"])
-    row("MiniGrad call that compiles", ours["compile_call_s"])
-    row("pure-Python ceiling call", m["ceiling"]["step_s"])
-    row("pure-Python ceiling compile", m["ceiling"]["compile_s"])
-    if "micrograd" in m:
-        row("micrograd step (rebuild+backward)", m["micrograd"]["step_s"])
-    if "torch" in m:
-        row("PyTorch eager step", m["torch"]["step_s"])
-    for key in sorted(k for k in m if k.startswith("jax_")):
-        row(f"JAX jit, {m[key]['points']} points: trace+compile", m[key]["trace_compile_s"])
-        row(f"JAX jit, {m[key]['points']} points: call", m[key]["step_s"])
-    lines.append("")
-    if "micrograd" in m:
-        micro = m["micrograd"]["step_s"]
-        lines.append(f"  micrograd step / MiniGrad step:        {ratio(micro, ours['step_s'])}"
-                     "   (target >= 30x, aim 60x)")
-        lines.append(f"  MiniGrad one-time / micrograd step:    "
-                     f"{ours['one_time_s'] / micro:.2f}x   (target <= 3x, aim 1x)")
-        lines.append(f"  ... including the call that compiles:  "
-                     f"{(ours['one_time_s'] + ours['compile_call_s']) / micro:.2f}x")
-    lines.append(f"  MiniGrad step / ceiling call:          "
-                 f"{ratio(ours['step_s'], m['ceiling']['step_s'])}   (aim <= 1.5x)")
-    lines.append("")
+    machine_ = results["machine"]
+    lines = [f"MiniGrad benchmarks  ({machine_['date']}, Python {machine_['python']}, "
+             f"{machine_['platform']}, {machine_['cpus']} CPUs"
+             f"{', SMOKE sizes' if results['smoke'] else ''}"
+             + (f", only {', '.join(results['sections'])}"
+                if tuple(results.get("sections", SECTIONS)) != SECTIONS else "") + ")", ""]
+    m = results.get("moons", {})
+    if m:
+        lines += moons_report(m)
     if "batched" in results:
         lines += batched_report(results["batched"], m)
     for workload in ("chain", "wide", "tower"):
+        if workload not in results:
+            continue
         lines.append(f"{workload}: build + evaluate + differentiate once (fresh process each)")
         for key, r in results[workload].items():
             library, n = key.split()
@@ -489,22 +761,24 @@ def report(results: dict) -> str:
             lines.append(f"  {library:<10} n={int(n):>9,}  {r['seconds']:9.3f} s  "
                          f"{per_node:7.2f} us/op  peak {r['peak_bytes_per_op']:8.0f} B/op")
         lines.append("")
-    for n, r in results.get("compile_call", {}).items():
+    if results.get("chain_calls"):
+        lines.append("chain, MiniGrad: build, Graph, the first value_and_grad (which levels "
+                     "the graph and keeps its schedule) and later calls (fresh process each)")
+    for n, r in results.get("chain_calls", {}).items():
         if "error" in r:
-            lines.append(f"chain n={int(n):,}: the call that compiles: {r['error']}")
+            lines.append(f"  n={int(n):>9,}  {r['error']}")
             continue
         lines.append(
-            f"chain n={int(n):>9,}: the call that compiles {r['seconds']:7.2f} s "
-            f"(= {r['seconds'] / r['interpreted_call_s']:.0f} interpreted calls), peak "
-            f"+{r['peak_bytes_per_op']:.0f} B/op, kept +{r['kept_bytes_per_op']:.0f} B/op; "
-            f"calls: interpreted {r['interpreted_call_s']:.4f} s, compiled "
-            f"{r['compiled_call_s']:.4f} s")
-    if "compile_call" in results:
+            f"  n={int(n):>9,}  build {r['build_s']:7.3f} s  Graph {r['graph_s']:7.3f} s  "
+            f"first call {r['first_call_s']:7.3f} s (= {r['first_call_s'] / r['call_s']:.1f} "
+            f"later calls; peak +{r['peak_bytes_per_op']:.0f} B/op, schedule kept "
+            f"{r['kept_bytes_per_op']:.0f} B/op)  later call {r['call_s']:7.4f} s")
+    if results.get("chain_calls"):
         lines.append("")
     if "derivatives" in results:
         lines += derivatives_report(results["derivatives"], m)
     if "micrograd" in m and not results["smoke"]:
-        micro_per_node = m["micrograd"]["step_s"] / ours["nodes"] * 1e6
+        micro_per_node = m["micrograd"]["step_s"] / m["minigrad"]["nodes"] * 1e6
         lines.append(f"micrograd on moons: {micro_per_node:.2f} us per node "
                      "(chain target: MiniGrad at most this per op, aim a third)")
     lines += [f"note: {note}" for note in results["notes"]]
@@ -530,34 +804,33 @@ def batched_report(b: dict, moons: dict) -> list[str]:
     def row(label: str, seconds: float, versus: float) -> None:
         lines.append(f"  {label:<46}{seconds:>12.4f}  {ratio(seconds, versus):>10}")
 
-    first = "compiles" if ours.get("first_call_compiles") else "interpreted"
-    row("MiniGrad value_and_grad (compiled)", ours["call_s"], hand["call_s"])
-    row(f"MiniGrad first call ({first})", ours["first_call_s"], hand["call_s"])
+    row("MiniGrad value_and_grad: first call", ours["first_call_s"], hand["call_s"])
+    row("MiniGrad value_and_grad: later calls", ours["call_s"], hand["call_s"])
     row("numpy by hand (the ceiling)", hand["call_s"], hand["call_s"])
     if "jax" in c:
-        row("JAX jit(vmap(value_and_grad)): trace+compile", c["jax"]["trace_compile_s"],
+        row("JAX jit(vmap(value_and_grad)): first call", c["jax"]["first_call_s"],
             hand["call_s"])
-        row("JAX jit(vmap(value_and_grad)): call", c["jax"]["call_s"], hand["call_s"])
+        row("JAX jit(vmap(value_and_grad)): later calls", c["jax"]["call_s"], hand["call_s"])
     s = c["scalar_path"]
-    row("MiniGrad scalar path (extrapolated)", s["extrapolated_s"], hand["call_s"])
+    row("MiniGrad float path (extrapolated)", s["extrapolated_s"], hand["call_s"])
     lines += ["",
-              f"  MiniGrad / numpy by hand:  {ratio(ours['call_s'], hand['call_s'])}   "
-              "(target <= 2x)"]
+              f"  MiniGrad / numpy by hand:  {ratio(ours['call_s'], hand['call_s'])} later, "
+              f"{ratio(ours['first_call_s'], hand['call_s'])} first call   (target <= 2x)"]
     if "jax" in c:
         lines.append(f"  MiniGrad / JAX call:       {ratio(ours['call_s'], c['jax']['call_s'])}"
-                     "   (aim <= 1x)")
-    lines.append(f"  scalar path: float value_and_grad point by point, compiled, "
-                 f"{s['per_point_s'] * 1e6:.1f} us a point, measured on "
+                     "   (aim <= 1x); first calls: "
+                     f"{ratio(ours['first_call_s'], c['jax']['first_call_s'])}")
+    lines.append(f"  float path: value_and_grad point by point, every call from the "
+                 f"graph's first, {s['per_point_s'] * 1e6:.1f} us a point, measured on "
                  f"{s['points']:,} points and extrapolated to {c['points']:,}; "
                  f"{s['extrapolated_s'] / ours['call_s']:,.0f}x the batch")
     lines.append("  largest differences: MiniGrad vs by hand "
                  f"{ours['max_abs_difference_vs_by_hand']:.1e}"
                  + (f", JAX vs by hand {c['jax']['max_abs_difference_vs_by_hand']:.1e}"
                     if "jax" in c else "")
-                 + f", scalar path vs batch {s['max_abs_difference_vs_batch']:.1e}")
+                 + f", float path vs batch {s['max_abs_difference_vs_batch']:.1e}")
     mem = c["memory"]
-    memory_rows = [(f"one call, the first ({first})", "first_call"),
-                   ("one call, compiled", "compiled_call"),
+    memory_rows = [("one call, the first", "first_call"), ("one call, the next", "later_call"),
                    (f"chunks of {mem['chunk']:,} points into 3 arrays", "in_chunks"),
                    (f"dask, blocks of {mem['chunk']:,} points", "dask")]
     lines += ["", f"  peak memory (tracemalloc), {mem['points']:,} points x {mem['nodes']} nodes:"]
@@ -567,49 +840,56 @@ def batched_report(b: dict, moons: dict) -> list[str]:
                          f"  {mem[key]['peak_bytes_per_point_node']:>6.1f} B/(point x node)")
     if "dask_error" in mem:
         lines.append(f"    dask: not measured ({mem['dask_error']})")
-    lines += ["    (beyond 2**14 points a call compiles at once and runs 2**14 points at a "
-              "time, keeping the outputs' and leaves' entries:",
-              "     here f, df/dx, df/dw and the copy of x, 32 B a point; up to 2**14 "
-              "points, or interpreted, it keeps every node's",
-              "     value and gradient, 16 B a point for each node that depends on x)", ""]
+    lines += ["    (beyond 2**14 points a call runs 2**14 points at a time, fewer for a big "
+              "graph, keeping the outputs' and",
+              "     batched leaves' values and the leaves' gradients: here f, the copy of x, "
+              "df/dx and df/dw, 32 B a point;",
+              "     up to 2**14 points it keeps every row's value and gradient, 16 B a point "
+              "a row)", ""]
 
     e = b["moons"]
     ours = e["minigrad"]
     same_step = same_moons(e, moons)
     lines += [f"moons, one example's loss as a graph ({ours['nodes']:,} nodes; x0, x1, y and "
               f"{ours['parameters']} parameters are leaves), batched over {e['points']} points:"
-              " one training step",
-              f"  {'':<46}{'seconds':>12}  vs MiniGrad batched step"]
+              f" training steps, every one from the first ({ours['steps']} each)",
+              f"  {'':<52}{'seconds':>12}  vs MiniGrad later step"]
 
     def step_row(label: str, seconds: float) -> None:
-        lines.append(f"  {label:<46}{seconds:>12.5f}  {ratio(seconds, ours['step_s']):>10}")
+        lines.append(f"  {label:<52}{seconds:>12.5f}  {ratio(seconds, ours['step_s']):>10}")
 
-    step_row("MiniGrad batched step (compiled)", ours["step_s"])
-    step_row("MiniGrad batched step (interpreted)", ours["interpreted_step_s"])
-    step_row("MiniGrad one-time: build+Graph+1st step", ours["one_time_s"])
-    step_row("MiniGrad step that compiles (the 11th)", ours["compile_call_s"])
+    step_row("MiniGrad: build + Graph + first step", ours["one_time_s"])
+    step_row("MiniGrad: first step", ours["first_step_s"])
+    step_row("MiniGrad: later steps (median of 2..N)", ours["step_s"])
+    step_row("MiniGrad: slowest later step", ours["slowest_later_step_s"])
     if same_step:
         step_row("micrograd whole step (from the moons rows)", moons["micrograd"]["step_s"])
-    for form, label in [("expression", "same expression"), ("matrix", "matrix form W @ x")]:
-        if f"torch_{form}" in e:
-            step_row(f"PyTorch, {label}: step", e[f"torch_{form}"]["step_s"])
-    for form, label in [("expression", "same expression"), ("matrix", "matrix form W @ x")]:
-        if f"jax_{form}" in e:
-            j = e[f"jax_{form}"]
-            step_row(f"JAX jit(vmap), {label}: trace+compile", j["trace_compile_s"])
-            step_row(f"JAX jit(vmap), {label}: call", j["call_s"])
-            step_row(f"JAX jit(vmap), {label}: step", j["step_s"])
+    for library, name in [("torch", "PyTorch"), ("jax", "JAX jit(vmap)")]:
+        for form, label in [("expression", "same expression"), ("matrix", "W @ x")]:
+            if f"{library}_{form}" in e:
+                j = e[f"{library}_{form}"]
+                first = "first step (trace+compile)" if library == "jax" else "first step"
+                step_row(f"{name}, {label}: {first}", j["first_step_s"])
+                step_row(f"{name}, {label}: later steps", j["step_s"])
+                if "call_s" in j:
+                    step_row(f"{name}, {label}: call alone", j["call_s"])
     lines.append("")
     if same_step:
-        lines.append(f"  micrograd step / MiniGrad batched step:  "
-                     f"{ratio(moons['micrograd']['step_s'], ours['step_s'])}"
-                     "   (target >= 400x, aim 1,000x)")
+        micro = moons["micrograd"]["step_s"]
+        all_ours = ours["build_s"] + ours["graph_s"] + ours["all_steps_s"]
+        lines += [f"  micrograd step / MiniGrad later step:        "
+                  f"{ratio(micro, ours['step_s'])}   (target >= 400x, aim 1,000x)",
+                  f"  micrograd step / MiniGrad first step:        "
+                  f"{ratio(micro, ours['first_step_s'])}",
+                  f"  MiniGrad build+Graph+first step / micrograd step: "
+                  f"{ours['one_time_s'] / micro:.3f}x",
+                  f"  micrograd {ours['steps']} steps / MiniGrad's {ours['steps']} "
+                  f"(+ build + Graph): {ratio(micro * ours['steps'], all_ours)}"]
     if "jax_expression" in e:
         j = e["jax_expression"]
-        lines.append(f"  JAX call / MiniGrad batched step:        "
-                     f"{ratio(j['call_s'], ours['step_s'])}   (aim > 1x); JAX compiles "
-                     f"{j['trace_compile_s']:.2f} s, MiniGrad's step that compiles takes "
-                     f"{ours['compile_call_s']:.3f} s")
+        lines.append(f"  JAX call / MiniGrad later step:              "
+                     f"{ratio(j['call_s'], ours['step_s'])}   (aim > 1x); first steps: JAX "
+                     f"{j['first_step_s']:.2f} s, MiniGrad {ours['first_step_s']:.4f} s")
     differences = ", ".join(
         f"{key.replace('_', ' ')} {r['max_abs_difference_vs_whole_batch']:.1e}"
         for key, r in e.items() if isinstance(r, dict) and "loss" in r)
@@ -664,104 +944,160 @@ def derivatives_report(d: dict, moons: dict) -> list[str]:
 
 
 def plot(results: dict, path: Path) -> None:
+    """The figure: the moons rows (first call, 100 calls, steady call), the chain's time
+    and memory, and the batched rows, as far as the results have them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    batched = results.get("batched")
-    if batched:
-        figure, ((left, right), (curve_axes, moons_axes)) = plt.subplots(2, 2, figsize=(11, 8))
-        plot_batched(batched, results["moons"], curve_axes, moons_axes)
-    else:
-        figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    mosaic = []
+    if results.get("moons"):
+        mosaic.append(["moons", "moons"])
+    if results.get("chain"):
+        mosaic.append(["chain_time", "chain_memory"])
+    if results.get("batched"):
+        mosaic.append(["curve", "per_example"])
+    if not mosaic:
+        return
+    figure, axes = plt.subplot_mosaic(mosaic, figsize=(11, 4 * len(mosaic)))
+    moons = results.get("moons", {})
+    if "moons" in axes:
+        plot_moons(moons, axes["moons"])
+    if "chain_time" in axes:
+        plot_chain(results["chain"], moons, axes["chain_time"], axes["chain_memory"])
+    if "curve" in axes:
+        plot_batched(results["batched"], moons, axes["curve"], axes["per_example"])
+    figure.suptitle(f"MiniGrad vs peers ({results['machine']['date']}"
+                    f"{', SMOKE sizes' if results['smoke'] else ''})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def plot_moons(m: dict, axes: Any) -> None:
+    """Grouped bars, seconds on a log scale: each library's first call, 100 calls end to
+    end and steady call on the moons graph."""
+    rows = moons_rows(m)
+    kinds = [("first_call_s", "first call (build + ... + 1 call)"),
+             ("calls_100_s", "100 calls end to end"), ("step_s", "steady call")]
+    width = 0.8 / len(kinds)
+    for k, (key, label) in enumerate(kinds):
+        places = [i + (k - (len(kinds) - 1) / 2) * width for i in range(len(rows))]
+        seconds = [r[key] for _, _, r in rows]
+        axes.bar(places, seconds, width, label=label)
+        for place, value, (_, _, r) in zip(places, seconds, rows, strict=True):
+            mark = "*" if key == "calls_100_s" and r["measured_calls"] < 100 else ""
+            axes.annotate(f"{seconds_text(value)}{mark}", (place, value), ha="center",
+                          va="bottom", fontsize=7)
+    axes.set_xticks(range(len(rows)), [label.replace(" (", "\n(").replace(", ", "\n")
+                                       for _, label, _ in rows], fontsize=8)
+    axes.set_yscale("log")
+    axes.set(title=f"moons, one graph of {m['minigrad']['nodes']:,} nodes "
+                   f"({m['points']} points; JAX on fewer); * extrapolated",
+             ylabel="seconds (log scale)")
+    axes.grid(True, axis="y", which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+
+
+def plot_chain(chain: dict, moons: dict, left: Any, right: Any) -> None:
+    """The chain's one-shot time and peak memory per op against its length."""
     for library, style in [("minigrad", "o-"), ("torch", "s--"), ("micrograd", "x:")]:
-        rows = sorted((int(k.split()[1]), r) for k, r in results["chain"].items()
+        rows = sorted((int(k.split()[1]), r) for k, r in chain.items()
                       if k.split()[0] == library and "error" not in r)
         if not rows:
             continue
         sizes = [n for n, _ in rows]
         left.loglog(sizes, [r["seconds"] for _, r in rows], style, label=library)
         right.semilogx(sizes, [r["peak_bytes_per_op"] for _, r in rows], style, label=library)
-    moons = results["moons"]
     if "micrograd" in moons:  # the chain target: micrograd's time per node on moons
         per_node = moons["micrograd"]["step_s"] / moons["minigrad"]["nodes"]
-        sizes = sorted(int(k.split()[1]) for k in results["chain"])
+        sizes = sorted(int(k.split()[1]) for k in chain)
         left.loglog(sizes, [n * per_node for n in sizes], "k:", linewidth=1,
                     label="micrograd's time per node (moons) x ops")
-    left.set(title="chain: build + evaluate + backward", xlabel="ops", ylabel="seconds")
+    left.set(title="chain: build + evaluate + backward, once",
+             xlabel="ops (micrograd: RecursionError beyond ~1,000)", ylabel="seconds")
     right.set(title="chain: peak memory", xlabel="ops", ylabel="bytes per op")
     right.set_ylim(bottom=0)
     for axes in (left, right):
         axes.grid(True, which="both", alpha=0.3)
         axes.legend()
-    figure.suptitle(f"MiniGrad vs peers ({results['machine']['date']}); micrograd fails "
-                    "with RecursionError beyond ~1,000 ops")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
 
 
 def plot_batched(b: dict, moons: dict, curve_axes: Any, moons_axes: Any) -> None:
     """Two bar panels, seconds on a log scale: f at 10^6 points, and a moons step."""
     c, e = b["curve"], b["moons"]
-    bars = [("MiniGrad\nbatched", c["minigrad"]["call_s"]),
+    bars = [("MiniGrad\nfirst call", c["minigrad"]["first_call_s"]),
+            ("MiniGrad\nlater call", c["minigrad"]["call_s"]),
             ("numpy\nby hand", c["by_hand"]["call_s"])]
     if "jax" in c:
-        bars += [("JAX call", c["jax"]["call_s"]), ("JAX\ncompile", c["jax"]["trace_compile_s"])]
-    bars.append(("MiniGrad\nscalar path\n(extrapolated)", c["scalar_path"]["extrapolated_s"]))
+        bars += [("JAX\nfirst call", c["jax"]["first_call_s"]),
+                 ("JAX\nlater call", c["jax"]["call_s"])]
+    bars.append(("MiniGrad\nfloat path\n(extrapolated)", c["scalar_path"]["extrapolated_s"]))
     bar_panel(curve_axes, bars, f"f, df/dx, df/dw at {c['points']:,} points: one call")
-    bars = [("MiniGrad\nbatched", e["minigrad"]["step_s"])]
+    bars = [("MiniGrad\nfirst step", e["minigrad"]["first_step_s"]),
+            ("MiniGrad\nlater step", e["minigrad"]["step_s"])]
     if same_moons(e, moons):
         bars.append(("micrograd\nwhole step", moons["micrograd"]["step_s"]))
     for key, label in [("torch_expression", "PyTorch"), ("torch_matrix", "PyTorch\nW @ x"),
-                       ("jax_expression", "JAX call"), ("jax_matrix", "JAX call\nW @ x")]:
+                       ("jax_expression", "JAX"), ("jax_matrix", "JAX\nW @ x")]:
         if key in e:
-            bars.append((label, e[key]["call_s" if key.startswith("jax") else "step_s"]))
+            bars.append((f"{label}\nlater step", e[key]["step_s"]))
     if "jax_expression" in e:
-        bars.append(("JAX\ncompile", e["jax_expression"]["trace_compile_s"]))
+        bars.append(("JAX\nfirst step", e["jax_expression"]["first_step_s"]))
     bar_panel(moons_axes, bars, f"moons, per-example graph over {e['points']} points: "
               "one step")
 
 
 def bar_panel(axes: Any, bars: list[tuple[str, float]], title: str) -> None:
     labels, seconds = zip(*bars, strict=True)
-    colors = ["tab:blue" if label.startswith("MiniGrad\nbatched") else "tab:gray"
-              for label in labels]
+    colors = ["tab:blue" if label.startswith("MiniGrad") else "tab:gray" for label in labels]
     axes.bar(range(len(bars)), seconds, color=colors)
     axes.set_xticks(range(len(bars)), labels, fontsize=8)
     axes.set_yscale("log")
     axes.set(title=title, ylabel="seconds (log scale)")
     axes.grid(True, axis="y", which="both", alpha=0.3)
     for i, value in enumerate(seconds):
-        axes.annotate(f"{value:.2g}", (i, value), ha="center", va="bottom", fontsize=8)
+        axes.annotate(seconds_text(value), (i, value), ha="center", va="bottom", fontsize=8)
+
+
+def seconds_text(seconds: float) -> str:
+    """A bar's label: two significant digits, without exponents from 10 s on."""
+    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.2g}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
+                        help=f"run only these parts ({', '.join(SECTIONS)}; default: all)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--plot", metavar="FILE", help="write the scaling plot (PNG)")
     parser.add_argument("--from-json", metavar="FILE",
                         help="report (and plot) saved results instead of running")
     parser.add_argument("--one-shot", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N"),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--compile-call", type=int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--chain-calls", type=int, metavar="N", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.compile_call:
-        print(json.dumps(compile_call(arguments.compile_call)))
+    if arguments.chain_calls:
+        print(json.dumps(chain_calls(arguments.chain_calls)))
         return 0
     if arguments.one_shot:
         workload, library, n = arguments.one_shot
         print(json.dumps(one_shot(workload, library, int(n))))
         return 0
     saved = {HERE / "results.json", HERE / "scaling.png"}  # the figures in the README
-    if arguments.smoke and any(Path(f).resolve() in saved
-                               for f in (arguments.json, arguments.plot) if f):
-        parser.error("--smoke would overwrite the saved full-run results; write elsewhere")
+    if (arguments.smoke or arguments.only) and any(
+            Path(f).resolve() in saved for f in (arguments.json, arguments.plot) if f):
+        parser.error("--smoke or --only would overwrite the saved full-run results; "
+                     "write elsewhere")
     if arguments.from_json:
         results = json.loads(Path(arguments.from_json).read_text())
+        if "compile_call" in results or "interpreted_step_s" in results.get(
+                "moons", {}).get("minigrad", {}):
+            parser.error(f"{arguments.from_json} was written by the benchmarks of the old "
+                         "execution paths (interpreter, generated code); rerun them")
     else:
-        results = run(arguments.smoke)
+        results = run(arguments.smoke, tuple(arguments.only or SECTIONS))
     print()
     print(report(results))
     if arguments.json and not arguments.from_json:

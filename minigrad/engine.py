@@ -50,7 +50,7 @@ import attrs
 import numpy as np
 
 from minigrad.errors import EvaluationError, at_point
-from minigrad.graph import Graph
+from minigrad.graph import Graph, garbage_collector_paused
 from minigrad.interpret import interpret_backward, interpret_forward
 from minigrad.nodes import Constant, Node, Operation, Scalar, describe
 from minigrad.ops import FLOATS, OPS, RULE_ERRORS, Op, namespace, rule_text
@@ -94,6 +94,11 @@ NUMPY = namespace({
 # ---------------------------------------------------------------------------------------
 
 
+#: A node as the engine runs it: its op, its operands' rows, whether each operand is a
+#: node (else a literal), and its own row.
+Entry = tuple[Op, tuple[int, ...], tuple[bool, ...], int]
+
+
 @attrs.frozen(eq=False)
 class Group:
     """Nodes of one op at one depth, run by one call of each rule.
@@ -127,7 +132,10 @@ class Stretch:
     depths: tuple[int, int]
     rows: Any
     inputs: int  # how many of ``rows`` are operands from before the stretch
-    nodes: tuple[tuple[Op, tuple[int, ...], tuple[bool, ...], int], ...]
+    nodes: tuple[Entry, ...]
+    #: All of the graph's operations: ``rows`` are all rows, read as they are (the
+    #: stretch's own rows are written back too, but so is everything else: harmless).
+    whole: bool = False
 
 
 Step = Group | Stretch
@@ -141,6 +149,7 @@ class Schedule:
     initial: Any  # each row's starting value: leaves', constants' and literals' values
     steps: tuple[Step, ...]
     depth: int
+    given: Any  # the rows that are not computed (leaves, constants, literals)
 
     @property
     def rows(self) -> int:
@@ -152,23 +161,36 @@ class Schedule:
 NARROW_FLOATS, NARROW_ARRAYS = 12, 2
 
 
-def _levels(graph: Graph) -> tuple[list[float], dict[tuple[int, str, tuple[bool, ...]],
-                                                      tuple[list[int], list[list[int]]]]]:
-    """Each row's starting value, and the nodes grouped by (depth, op, operand kinds)."""
+@attrs.frozen(eq=False)
+class _Levels:
+    """One pass over the graph: each operation's depth and entry."""
+
+    initial: list[float]  # each row's starting value (operations: 0.0), then literals
+    depth: list[int]  # per position; 0 for leaves and constants
+    width: list[int]  # how many operations each depth holds
+    entries: list[Entry]  # the operations', in graph order
+    given: list[int]  # the rows that are not computed: leaves, constants (and literals)
+
+
+def _levels(graph: Graph) -> _Levels:
     index, order = graph.index, graph.order
     depth = [0] * len(order)
     initial: list[float] = [0.0] * len(order)
+    width = [0]
+    entries: list[Entry] = []
+    given: list[int] = []
     literal_rows: dict[str, int] = {}  # float.hex (tells -0.0 from 0.0) -> its row
-    groups: dict[tuple[int, str, tuple[bool, ...]], tuple[list[int], list[list[int]]]] = {}
+    shared_kinds: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one tuple per pattern
     for position, node in enumerate(order):
         if isinstance(node, Operation):
             rows, kinds, deepest = [], [], 0
             for operand in node.args:
                 if isinstance(operand, Node):
                     row = index[operand]
-                    deepest = max(deepest, depth[row])
+                    if depth[row] > deepest:
+                        deepest = depth[row]
                     kinds.append(True)
-                else:
+                else:  # a literal: a constant row, one per distinct float
                     key = operand.hex()
                     row = literal_rows.get(key, -1)
                     if row < 0:
@@ -176,22 +198,25 @@ def _levels(graph: Graph) -> tuple[list[float], dict[tuple[int, str, tuple[bool,
                         initial.append(operand)
                     kinds.append(False)
                 rows.append(row)
-            depth[position] = deepest + 1
-            group = groups.get((deepest + 1, node.op, tuple(kinds)))
-            if group is None:
-                group = groups[(deepest + 1, node.op, tuple(kinds))] = (
-                    [], [[] for _ in rows])
-            group[0].append(position)
-            for k, row in enumerate(rows):
-                group[1][k].append(row)
+            deepest += 1
+            depth[position] = deepest
+            if deepest == len(width):
+                width.append(1)
+            else:
+                width[deepest] += 1
+            pattern = tuple(kinds)
+            pattern = shared_kinds.setdefault(pattern, pattern)
+            entries.append((OPS[node.op], tuple(rows), pattern, position))
         elif isinstance(node, Scalar | Constant):
             initial[position] = node.value
+            given.append(position)
         else:
             raise TypeError(
                 f"{type(node).__name__} is not a node MiniGrad can evaluate: a graph's nodes "
                 "are Scalar leaves, Constants and Operations (or subclasses of them)"
             )
-    return initial, groups
+    given.extend(range(len(order), len(initial)))  # the literals
+    return _Levels(initial, depth, width, entries, given)
 
 
 def make_schedule(graph: Graph, narrow: int) -> Schedule:
@@ -199,42 +224,50 @@ def make_schedule(graph: Graph, narrow: int) -> Schedule:
 
     A depth's wide groups run after everything before them; its small groups' nodes wait
     in a stretch, which grows through the following narrow depths and is run just before
-    the next wide group (which may need them).
+    the next wide group (which may need them).  If no depth holds ``narrow`` operations,
+    the whole graph is one stretch, in its own order: nothing to group.
     """
-    initial, groups = _levels(graph)
-    by_depth: dict[int, list[tuple[str, tuple[bool, ...]]]] = {}
-    for depth, op, kinds in groups:
-        by_depth.setdefault(depth, []).append((op, kinds))
+    levels = _levels(graph)
     steps: list[Step] = []
-    pending: list[tuple[int, int, Op, list[int], tuple[bool, ...]]] = []
-    for depth in sorted(by_depth):
-        wide: list[Group] = []
-        for op, kinds in by_depth[depth]:
-            out, args = groups[(depth, op, kinds)]
-            if len(out) >= narrow:
-                wide.append(_group(depth, OPS[op], out, args, kinds))
-            else:
-                pending.extend((depth, position, OPS[op], [rows[i] for rows in args], kinds)
-                               for i, position in enumerate(out))
-        if wide:
-            small = [item for item in pending if item[0] == depth]
-            before = pending[: len(pending) - len(small)]
-            if before:
-                steps.append(_stretch(before))
-            steps.extend(wide)
-            pending = small
-    if pending:
-        steps.append(_stretch(pending))
-    return Schedule(len(graph.order), np.array(initial, dtype=np.float64), tuple(steps),
-                    max(by_depth, default=0))
+    if max(levels.width) < narrow:
+        if levels.entries:
+            steps.append(_stretch(levels, levels.entries, whole=True))
+    else:
+        by_depth: list[list[Entry]] = [[] for _ in levels.width]
+        for entry in levels.entries:
+            by_depth[levels.depth[entry[3]]].append(entry)
+        pending: list[Entry] = []
+        for depth, entries in enumerate(by_depth):
+            if len(entries) < narrow:
+                pending.extend(entries)
+                continue
+            groups: dict[tuple[str, tuple[bool, ...]], list[Entry]] = {}
+            for entry in entries:
+                groups.setdefault((entry[0].name, entry[2]), []).append(entry)
+            wide = [members for members in groups.values() if len(members) >= narrow]
+            if wide and pending:
+                steps.append(_stretch(levels, pending))
+                pending = []
+            for members in groups.values():
+                if len(members) >= narrow:
+                    steps.append(_group(depth, members))
+                else:
+                    pending.extend(members)
+        if pending:
+            steps.append(_stretch(levels, pending))
+    return Schedule(len(graph.order), np.array(levels.initial, dtype=np.float64),
+                    tuple(steps), len(levels.width) - 1,
+                    np.array(levels.given, dtype=np.intp))
 
 
-def _group(depth: int, op: Op, out: list[int], args: list[list[int]],
-           kinds: tuple[bool, ...]) -> Group:
+def _group(depth: int, members: list[Entry]) -> Group:
+    op, _, kinds, _ = members[0]
+    args = [[entry[1][k] for entry in members] for k in range(len(kinds))]
     rows = tuple(np.array(a, dtype=np.intp) for a in args)
     repeats = tuple(None if len(set(a)) == len(a) else _runs(r)
                     for a, r in zip(args, rows, strict=True))
-    return Group(depth, op, np.array(out, dtype=np.intp), rows, kinds, repeats)
+    out = np.array([entry[3] for entry in members], dtype=np.intp)
+    return Group(depth, op, out, rows, kinds, repeats)
 
 
 def _runs(rows: Any) -> tuple[Any, Any, Any]:
@@ -244,19 +277,28 @@ def _runs(rows: Any) -> tuple[Any, Any, Any]:
     return order, starts, ordered[starts]
 
 
-def _stretch(items: Sequence[tuple[int, int, Op, list[int], tuple[bool, ...]]]) -> Stretch:
-    own = {position: i for i, (_, position, _, _, _) in enumerate(items)}
+def _stretch(levels: _Levels, entries: list[Entry], whole: bool = False) -> Stretch:
+    """The nodes of ``entries`` (in an order that computes operands first), to run one
+    at a time.  ``whole``: they are all of the graph's operations, and each node's place
+    is simply its row (no renumbering: the cheapest to make, for a long chain)."""
+    depths = (levels.depth[entries[0][3]], levels.depth[entries[-1][3]])
+    if whole:
+        rows = len(levels.initial)
+        return Stretch(depths, np.arange(rows, dtype=np.intp), rows, tuple(entries), whole=True)
+    own = {entry[3]: i for i, entry in enumerate(entries)}
     inputs: dict[int, int] = {}  # rows computed before the stretch -> their place
-    for _, _, _, rows, _ in items:
-        for row in rows:
+    for entry in entries:
+        for row in entry[1]:
             if row not in own and row not in inputs:
                 inputs[row] = len(inputs)
-    nodes = []
-    for _, position, op, rows, kinds in items:
-        places = tuple(inputs[r] if r in inputs else len(inputs) + own[r] for r in rows)
-        nodes.append((op, places, kinds, len(inputs) + own[position]))
-    all_rows = np.array([*inputs, *(item[1] for item in items)], dtype=np.intp)
-    return Stretch((items[0][0], items[-1][0]), all_rows, len(inputs), tuple(nodes))
+    first = len(inputs)
+    nodes = tuple(
+        (op, tuple(inputs[r] if r in inputs else first + own[r] for r in rows), kinds,
+         first + own[position])
+        for op, rows, kinds, position in entries
+    )
+    all_rows = np.array([*inputs, *own], dtype=np.intp)
+    return Stretch(depths, all_rows, first, nodes)
 
 
 def schedule_of(graph: Graph, points: int) -> Schedule:
@@ -264,7 +306,8 @@ def schedule_of(graph: Graph, points: int) -> Schedule:
     narrow = NARROW_FLOATS if points == 1 else NARROW_ARRAYS
     kept = graph.kept.schedules.get(narrow)
     if kept is None:
-        kept = graph.kept.schedules[narrow] = make_schedule(graph, narrow)
+        with garbage_collector_paused():  # many small lists: see graph.py
+            kept = graph.kept.schedules[narrow] = make_schedule(graph, narrow)
     assert isinstance(kept, Schedule)
     return kept
 
@@ -303,9 +346,10 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
             mask = reaches[step.out]
             if not mask.any():
                 continue
-            if not mask.all():
-                step = _group(step.depth, step.op, step.out[mask].tolist(),
-                              [a[mask].tolist() for a in step.args], step.is_node)
+            if not mask.all():  # only the nodes that reach the output
+                out, args = step.out[mask].tolist(), [a[mask].tolist() for a in step.args]
+                step = _group(step.depth, [(step.op, tuple(rows), step.is_node, position)
+                                           for position, *rows in zip(out, *args, strict=True)])
             for rows, is_node in zip(step.args, step.is_node, strict=True):
                 if is_node:
                     reaches[rows] = True
@@ -322,7 +366,8 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
             if not nodes:
                 continue
             reaches[step.rows] = local
-            step = Stretch(step.depths, step.rows, step.inputs, tuple(reversed(nodes)))
+            step = Stretch(step.depths, step.rows, step.inputs, tuple(reversed(nodes)),
+                           step.whole)
         kept.append(step)
     return tuple(reversed(kept))
 
@@ -344,18 +389,23 @@ def _forward(schedule: Schedule, values: Any) -> None:
 
 
 def _forward_stretch(step: Stretch, values: Any, one_point: bool) -> None:
-    # One point: Python floats and the float namespace; many: rows and numpy's.
-    if one_point:
-        env, m = values[step.rows[: step.inputs], 0].tolist(), FLOATS
-    else:
-        env, m = list(values[step.rows[: step.inputs]]), NUMPY
-    for op, places, _, _ in step.nodes:
-        env.append(op.value_rule(m, *[env[p] for p in places]))
-    own = env[step.inputs:]
-    if one_point:
-        values[step.rows[step.inputs:], 0] = own
-    else:
-        values[step.rows[step.inputs:]] = own
+    if one_point:  # Python floats and the float namespace, read and written in one call
+        if step.whole:
+            env = values[:, 0].tolist()
+        else:
+            env = values[step.rows[: step.inputs], 0].tolist() + [0.0] * len(step.nodes)
+        for op, places, _, place in step.nodes:
+            env[place] = op.value_rule(FLOATS, *[env[p] for p in places])
+        if step.whole:
+            values[:, 0] = env
+        else:
+            values[step.rows[step.inputs:], 0] = env[step.inputs:]
+        return
+    # Many points: each node's row of the matrix, by numpy's namespace.
+    rows = step.rows.tolist()
+    env = [values[row] for row in rows]  # views, not copies
+    for op, places, _, place in step.nodes:
+        values[rows[place]] = op.value_rule(NUMPY, *[env[p] for p in places])
 
 
 def _backward(steps: Sequence[Step], values: Any, grads: Any) -> None:
@@ -383,19 +433,30 @@ def _backward(steps: Sequence[Step], values: Any, grads: Any) -> None:
 
 
 def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -> None:
-    if one_point:
-        env, g, m = values[step.rows, 0].tolist(), grads[step.rows, 0].tolist(), FLOATS
-    else:
-        env, g, m = list(values[step.rows]), list(grads[step.rows]), NUMPY
+    if one_point:  # Python floats, read and written back in one call each
+        if step.whole:
+            env, g = values[:, 0].tolist(), grads[:, 0].tolist()
+        else:
+            env, g = values[step.rows, 0].tolist(), grads[step.rows, 0].tolist()
+        for op, places, kinds, place in reversed(step.nodes):
+            gradient, operands = g[place], [env[p] for p in places]
+            for k, p in enumerate(places):
+                if kinds[k]:
+                    g[p] += gradient * op.partial_rules[k](FLOATS, *operands, env[place])
+        if step.whole:
+            grads[:, 0] = g
+        else:
+            grads[step.rows, 0] = g
+        return
+    # Many points: rows of the matrices as views; each gradient row added into in place.
+    rows = step.rows.tolist()
+    env = [values[row] for row in rows]
+    g = [grads[row] for row in rows]
     for op, places, kinds, place in reversed(step.nodes):
         gradient, operands = g[place], [env[p] for p in places]
         for k, p in enumerate(places):
             if kinds[k]:
-                g[p] = g[p] + gradient * op.partial_rules[k](m, *operands, env[place])
-    if one_point:
-        grads[step.rows, 0] = g
-    else:
-        grads[step.rows] = g
+                g[p] += gradient * op.partial_rules[k](NUMPY, *operands, env[place])
 
 
 def _all_finite(matrix: Any) -> bool:
@@ -441,8 +502,8 @@ def _matrix(graph: Graph, rows: int, points: int) -> Any:
 
 def _run_piece(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
                output: int | None, points: slice, size: int) -> _Piece:
-    values = _matrix(graph, schedule.rows, size)
-    values[:] = schedule.initial[:, None]
+    values = _matrix(graph, schedule.rows, size)  # operations' rows: computed below
+    values[schedule.given] = schedule.initial[schedule.given, None]
     for position, value in overrides.items():
         values[position] = value if type(value) is float else value[points]
     grads = None

@@ -330,3 +330,20 @@ def test_wide_graphs_run_as_numpy_groups_and_match_the_reference() -> None:
     schedule = engine.schedule_of(graph, 1)
     assert sum(isinstance(step, engine.Group) for step in schedule.steps) >= len(OPS)
     assert_engine_matches_reference(graph, total)
+
+
+def test_outputs_that_share_wide_groups_get_only_their_own_gradients() -> None:
+    # Forty outputs whose nodes sit in the same wide groups: each output's backward
+    # pass keeps only the nodes of the groups that reach it.
+    xs = [Scalar(0.5 + i, name=f"x{i}") for i in range(40)]
+    outputs = [sqrt(x * x) * 3.0 for x in xs]
+    bad = sqrt(xs[0] * 0.0)  # infinite slope: must not matter to the others
+    graph = Graph(bad, *outputs)
+    assert any(isinstance(step, engine.Group) and len(step.out) >= 40
+               for step in engine.schedule_of(graph, 1).steps)
+    for x, y in zip(xs, outputs, strict=True):
+        grads = backward(graph, y)
+        assert grads[x] == pytest.approx(3.0)
+        assert [grads[other] for other in xs if other is not x] == [0.0] * 39
+    with pytest.raises(EvaluationError, match="gradient of sqrt"):
+        backward(graph, bad)
