@@ -20,7 +20,7 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``engine.py`` (the same passes a depth at a time with numpy, for one point or many),
 ``api.py`` (``evaluate``, ``backward``, ``value_and_grad``: values and gradients as
 numbers), ``batch_dask.py`` (many points on dask arrays),
-``derivatives.py`` and ``simplify.py`` (derivatives as graphs, and smaller graphs),
+``derivatives.py`` and ``rewrite.py`` (derivatives as graphs, and smaller graphs),
 ``trace.py`` (the backward pass step by step, for learning), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
@@ -38,7 +38,7 @@ from minigrad.export import to_networkx
 from minigrad.graph import Graph
 from minigrad.nodes import FUNCTION_OPS, Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS
-from minigrad.simplify import simplify
+from minigrad.rewrite import simplify
 from minigrad.trace import backward_trace
 from minigrad.values import NodeValues
 from minigrad.visualize import draw_graph, to_dot

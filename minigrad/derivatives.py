@@ -23,7 +23,7 @@ the output (a gradient is not): :func:`diff` differentiates ``n`` times keeping 
 tangent it has built, so the (n+1)-th derivative only needs the tangents of the nodes
 the n-th one added.  :func:`hessian` is forward over reverse: the gradient as nodes,
 then one forward pass per leaf through it.  Everything is built through
-:class:`~minigrad.simplify.NodeBuilder` (constants folded, ``1.0 * g`` is ``g``, equal
+:class:`~minigrad.rewrite.NodeBuilder` (constants folded, ``1.0 * g`` is ``g``, equal
 subexpressions merged); together these keep an 8th derivative within a few times the
 size of SymPy's ``diff`` plus ``cse`` instead of doubling with every order.
 
@@ -34,7 +34,7 @@ Two differences from :func:`~minigrad.backward`, both where it raises: only the 
 of the graph that depend on the leaves asked about are differentiated (``backward``
 computes the gradient of every node, and raises if any is infinite), and a term the
 builder folds away is not evaluated, so ``0.0 * sqrt(x)`` at x = 0 has derivative 0
-here where ``backward`` raises on 0 * inf (see :func:`~minigrad.simplify.simplify`).
+here where ``backward`` raises on 0 * inf (see :func:`~minigrad.rewrite.simplify`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from minigrad.graph import garbage_collector_paused, topological_order
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
 from minigrad.ops import OPS
-from minigrad.simplify import NodeBuilder, Term, as_node
+from minigrad.rewrite import NodeBuilder, Term, as_node
 
 __all__ = ["diff", "gradient", "hessian", "jvp"]
 

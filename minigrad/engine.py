@@ -121,18 +121,33 @@ class Group:
 
 
 @attrs.frozen(eq=False)
+class SumRun:
+    """A long sum, as Python's ``sum()`` builds it: ``((start + t1) + t2) + ...``, a run
+    of adds each used only by the next.  A stretch runs it as one loop of the same
+    additions, in the same order (or one ``numpy.cumsum`` over many points), and passes
+    the last node's gradient back to every node and term of it at once: every partial
+    of ``+`` is 1, and a node used only by the next has exactly the next's gradient.
+    """
+
+    start: int  # the place of the first add's first operand
+    terms: tuple[int, ...]  # the places of each add's second operand
+    kinds: tuple[bool, ...]  # start's and each term's: a node (else a literal)?
+    places: tuple[int, ...]  # the places of the adds themselves, in order
+
+
+@attrs.frozen(eq=False)
 class Stretch:
     """Nodes of narrow depths, run one at a time in plain Python.
 
     ``rows`` are the rows it reads or writes: first the operands computed before it,
     then its own nodes; each node is ``(op, operand places, is_node, place)``, places
-    counted in ``rows``.
+    counted in ``rows``, or a :class:`SumRun`.
     """
 
     depths: tuple[int, int]
     rows: Any
     inputs: int  # how many of ``rows`` are operands from before the stretch
-    nodes: tuple[Entry, ...]
+    nodes: tuple[Entry | SumRun, ...]
     #: All of the graph's operations: ``rows`` are all rows, read as they are (the
     #: stretch's own rows are written back too, but so is everything else: harmless).
     whole: bool = False
@@ -170,11 +185,13 @@ class _Levels:
     width: list[int]  # how many operations each depth holds
     entries: list[Entry]  # the operations', in graph order
     given: list[int]  # the rows that are not computed: leaves, constants (and literals)
+    uses: list[int]  # per position: how many operands of operations it is
 
 
 def _levels(graph: Graph) -> _Levels:
     index, order = graph.index, graph.order
     depth = [0] * len(order)
+    uses = [0] * len(order)
     initial: list[float] = [0.0] * len(order)
     width = [0]
     entries: list[Entry] = []
@@ -187,6 +204,7 @@ def _levels(graph: Graph) -> _Levels:
             for operand in node.args:
                 if isinstance(operand, Node):
                     row = index[operand]
+                    uses[row] += 1
                     if depth[row] > deepest:
                         deepest = depth[row]
                     kinds.append(True)
@@ -216,7 +234,7 @@ def _levels(graph: Graph) -> _Levels:
                 "are Scalar leaves, Constants and Operations (or subclasses of them)"
             )
     given.extend(range(len(order), len(initial)))  # the literals
-    return _Levels(initial, depth, width, entries, given)
+    return _Levels(initial, depth, width, entries, given, uses)
 
 
 def make_schedule(graph: Graph, narrow: int) -> Schedule:
@@ -284,7 +302,8 @@ def _stretch(levels: _Levels, entries: list[Entry], whole: bool = False) -> Stre
     depths = (levels.depth[entries[0][3]], levels.depth[entries[-1][3]])
     if whole:
         rows = len(levels.initial)
-        return Stretch(depths, np.arange(rows, dtype=np.intp), rows, tuple(entries), whole=True)
+        items = _with_sum_runs(levels, entries, list(range(rows)))
+        return Stretch(depths, np.arange(rows, dtype=np.intp), rows, items, whole=True)
     own = {entry[3]: i for i, entry in enumerate(entries)}
     inputs: dict[int, int] = {}  # rows computed before the stretch -> their place
     for entry in entries:
@@ -292,13 +311,49 @@ def _stretch(levels: _Levels, entries: list[Entry], whole: bool = False) -> Stre
             if row not in own and row not in inputs:
                 inputs[row] = len(inputs)
     first = len(inputs)
-    nodes = tuple(
-        (op, tuple(inputs[r] if r in inputs else first + own[r] for r in rows), kinds,
-         first + own[position])
-        for op, rows, kinds, position in entries
-    )
+    place_of = dict(inputs)
+    place_of.update((position, first + i) for position, i in own.items())
     all_rows = np.array([*inputs, *own], dtype=np.intp)
-    return Stretch(depths, all_rows, first, nodes)
+    return Stretch(depths, all_rows, first, _with_sum_runs(levels, entries, place_of))
+
+
+#: A run of adds at least this long becomes one SumRun.
+SUM_RUN = 4
+
+
+def _with_sum_runs(levels: _Levels, entries: list[Entry],
+                   place_of: dict[int, int] | list[int]) -> tuple[Entry | SumRun, ...]:
+    """The stretch's nodes, each run of :data:`SUM_RUN` or more adds as one SumRun (at
+    its last add's place: every term is computed by then, and nothing else reads the
+    adds before the last), with rows turned into places."""
+    adds = {e[3]: e for e in entries if e[0].name == "add"}
+    follows: dict[int, int] = {}  # an add -> the add that is its only user
+    for position, (_, rows, kinds, _) in adds.items():
+        if kinds[0] and rows[0] in adds and levels.uses[rows[0]] == 1:
+            follows[rows[0]] = position
+    runs: dict[int, list[int]] = {}  # the last add of each run -> the run's adds
+    followed = set(follows.values())
+    for position in follows:
+        if position in followed:
+            continue  # not the first add of its run
+        run = [position]
+        while run[-1] in follows:
+            run.append(follows[run[-1]])
+        if len(run) >= SUM_RUN:
+            runs[run[-1]] = run
+    in_runs = {p for run in runs.values() for p in run}
+    items: list[Entry | SumRun] = []
+    for op, rows, kinds, position in entries:
+        ending = runs.get(position)
+        if ending is not None:
+            first = adds[ending[0]]
+            items.append(SumRun(
+                place_of[first[1][0]], tuple(place_of[adds[p][1][1]] for p in ending),
+                (first[2][0], *(adds[p][2][1] for p in ending)),
+                tuple(place_of[p] for p in ending)))
+        elif position not in in_runs:
+            items.append((op, tuple(place_of[r] for r in rows), kinds, place_of[position]))
+    return tuple(items)
 
 
 def schedule_of(graph: Graph, points: int) -> Schedule:
@@ -357,7 +412,13 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
             local = reaches[step.rows].tolist()
             nodes = []
             for node in reversed(step.nodes):
-                _, places, kinds, place = node
+                if isinstance(node, SumRun):  # its adds reach the output with its last
+                    places, kinds, place = (node.start, *node.terms), node.kinds, node.places[-1]
+                    if local[place]:
+                        for p in node.places:
+                            local[p] = True
+                else:
+                    _, places, kinds, place = node
                 if local[place]:
                     nodes.append(node)
                     for p, is_node in zip(places, kinds, strict=True):
@@ -393,8 +454,16 @@ def _forward_stretch(step: Stretch, values: Any, one_point: bool) -> None:
         if step.whole:
             env = values[:, 0].tolist()
         else:
-            env = values[step.rows[: step.inputs], 0].tolist() + [0.0] * len(step.nodes)
-        for op, places, _, place in step.nodes:
+            env = values[step.rows[: step.inputs], 0].tolist()
+            env += [0.0] * (len(step.rows) - step.inputs)
+        for node in step.nodes:
+            if isinstance(node, SumRun):
+                total = env[node.start]
+                for term, place in zip(node.terms, node.places, strict=True):
+                    total = total + env[term]  # the adds, in their order
+                    env[place] = total
+                continue
+            op, places, _, place = node
             env[place] = op.value_rule(FLOATS, *[env[p] for p in places])
         if step.whole:
             values[:, 0] = env
@@ -404,7 +473,12 @@ def _forward_stretch(step: Stretch, values: Any, one_point: bool) -> None:
     # Many points: each node's row of the matrix, by numpy's namespace.
     rows = step.rows.tolist()
     env = [values[row] for row in rows]  # views, not copies
-    for op, places, _, place in step.nodes:
+    for node in step.nodes:
+        if isinstance(node, SumRun):  # a cumulative sum adds in the same order
+            sums = np.cumsum([env[node.start], *(env[t] for t in node.terms)], axis=0)
+            values[[rows[p] for p in node.places]] = sums[1:]
+            continue
+        op, places, _, place = node
         values[rows[place]] = op.value_rule(NUMPY, *[env[p] for p in places])
 
 
@@ -438,7 +512,11 @@ def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -
             env, g = values[:, 0].tolist(), grads[:, 0].tolist()
         else:
             env, g = values[step.rows, 0].tolist(), grads[step.rows, 0].tolist()
-        for op, places, kinds, place in reversed(step.nodes):
+        for node in reversed(step.nodes):
+            if isinstance(node, SumRun):
+                _pass_back_sum(node, g)
+                continue
+            op, places, kinds, place = node
             gradient, operands = g[place], [env[p] for p in places]
             for k, p in enumerate(places):
                 if kinds[k]:
@@ -452,11 +530,29 @@ def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -
     rows = step.rows.tolist()
     env = [values[row] for row in rows]
     g = [grads[row] for row in rows]
-    for op, places, kinds, place in reversed(step.nodes):
+    for node in reversed(step.nodes):
+        if isinstance(node, SumRun):
+            _pass_back_sum(node, g)
+            continue
+        op, places, kinds, place = node
         gradient, operands = g[place], [env[p] for p in places]
         for k, p in enumerate(places):
             if kinds[k]:
                 g[p] += gradient * op.partial_rules[k](NUMPY, *operands, env[place])
+
+
+def _pass_back_sum(run: SumRun, g: list[Any]) -> None:
+    """A sum's backward pass: the last add's gradient is every add's (each is used only
+    by the next, through a partial of 1), and every term's share; as the node-by-node
+    pass would add them, from the last add back to the first."""
+    gradient = g[run.places[-1]]
+    for place in run.places[:-1]:
+        g[place] += gradient
+    for term, is_node in zip(reversed(run.terms), reversed(run.kinds[1:]), strict=True):
+        if is_node:
+            g[term] += gradient
+    if run.kinds[0]:
+        g[run.start] += gradient
 
 
 def _all_finite(matrix: Any) -> bool:
@@ -731,7 +827,7 @@ def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
             lines.append(f"  depth {step.depth:>3}  {step.op.name:<8} x{len(step.out):<6} "
                          f"out = {text}")
         else:
-            lines.append(f"  depths {step.depths[0]}-{step.depths[1]}: {len(step.nodes)} "
+            lines.append(f"  depths {step.depths[0]}-{step.depths[1]}: {_count(step)} "
                          "narrow nodes, one at a time in Python")
             lines.extend(_stretch_lines(schedule, step))
     if output is not None:
@@ -747,9 +843,14 @@ def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
                 lines.append(f"  depth {step.depth:>3}  {step.op.name:<8} x{len(step.out):<6} "
                              f"{partials or 'literals only'}")
             else:
-                lines.append(f"  depths {step.depths[1]}-{step.depths[0]}: {len(step.nodes)} "
+                lines.append(f"  depths {step.depths[1]}-{step.depths[0]}: {_count(step)} "
                              "narrow nodes, one at a time in Python")
     return "\n".join(lines)
+
+
+def _count(step: Stretch) -> int:
+    """How many nodes a stretch computes (a sum run is many)."""
+    return sum(len(node.places) if isinstance(node, SumRun) else 1 for node in step.nodes)
 
 
 #: A stretch's nodes are listed up to this many; the rest are counted.
@@ -764,8 +865,15 @@ def _stretch_lines(schedule: Schedule, step: Stretch) -> list[str]:
         row = rows[place]
         return f"#{row}" if row < schedule.nodes else repr(float(schedule.initial[row]))
 
-    lines = [f"    {name(place)} = {rule_text(op.value_rule, *map(name, places))}"
-             for op, places, _, place in step.nodes[:LISTED_NODES]]
+    lines = []
+    for node in step.nodes[:LISTED_NODES]:
+        if isinstance(node, SumRun):
+            shown = " + ".join(map(name, (node.start, *node.terms[:2])))
+            lines.append(f"    {name(node.places[0])} ... {name(node.places[-1])} = the running "
+                         f"sums of {shown} + ... ({len(node.terms)} terms, added in order)")
+        else:
+            op, places, _, place = node
+            lines.append(f"    {name(place)} = {rule_text(op.value_rule, *map(name, places))}")
     if len(step.nodes) > LISTED_NODES:
         lines.append(f"    ... and {len(step.nodes) - LISTED_NODES:,} more")
     return lines

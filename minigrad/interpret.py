@@ -18,14 +18,16 @@ node ``n``::
 
     g[a] += g[n] * d n / d a        # the partial comes from the op's row in ops.py
 
-Walking the topological order *backwards* guarantees that when we reach ``n``, every
-node that uses ``n`` has already added its share into ``g[n]``, so ``g[n]`` is
-complete.  The ``+=`` matters: a node used twice (``x - x``, ``x / x``, ``x * x``)
-receives one contribution per use.  The old MiniGrad kept each node's partials in a
-dict keyed by operand, so in ``x - x`` the second operand's partial (-1) overwrote the
-first's (+1) under the one key ``x``; its backward pass then added the survivor once
-per use and reported ``d(x - x)/dx = -2`` (and, for ``x / x`` at 3, ``2 * (-1/3)``).
-Keeping one partial per *use* and adding every contribution gives 1 - 1 = 0.
+Why ``+=``: this is the multivariable chain rule.  d output / d a is a sum over every
+path from ``a`` to the output, each path contributing the product of the partials along
+it; a node used twice (``x - x``, ``x / x``, ``x * x``) has a path through each use, so
+it receives one contribution per use: for ``x * x`` that is ``x`` (through the first
+operand) plus ``x`` (through the second) = ``2x``, and for ``x - x`` it is 1 - 1 = 0.
+
+Why *reverse* order: when we reach ``n`` walking the topological order backwards, every
+node that uses ``n`` comes later in the order and has already added its share into
+``g[n]``, so ``g[n]`` is complete before ``n`` passes it on.  (In any other order ``n``
+could pass on a gradient that a later user has not finished adding to.)
 
 **Infinite slopes.**  A zero gradient times a finite partial passes back nothing, but
 zero times an *infinite* partial has no value: for ``s = sqrt(x); y = s * s`` at

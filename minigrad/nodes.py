@@ -14,7 +14,7 @@ Three design points, each the fix of a bug seen in a peer:
 
 * **Frozen.**  A node never changes after construction and holds no gradient, so a
   graph can be evaluated and differentiated any number of times with no state to reset
-  (the old MiniGrad and micrograd accumulate ``.grad`` on a second ``backward()``).
+  (micrograd accumulates ``.grad``: a second ``backward()`` doubles it).
 * **Identity equality and hashing** (``eq=False``).  attrs' default ``__eq__`` and
   ``__hash__`` compare fields, which for a DAG means walking it: exponential with
   shared subtrees, RecursionError on deep chains.  Two nodes are the same node only if
@@ -370,7 +370,7 @@ class Operation(Node):
     def checked_already(cls, op: str, args: tuple[Node | float, ...]) -> Operation:
         """An Operation made without its checks, for operands known to pass them.
 
-        The transformations that build many nodes (``simplify.py``) make their
+        The transformations that build many nodes (``rewrite.py``) make their
         operands from nodes and floats that were checked once already; skipping the
         converters makes building a derivative a third faster.
         """

@@ -315,7 +315,7 @@ RULE_ERRORS = (ArithmeticError, ValueError)
 
 #: The operations every namespace provides; the value rules are written with these.
 #: ``pow`` is a real power: ``(-8.0) ** 0.5`` has no real value (Python's ``**`` returns a
-#: *complex* number there, as the old MiniGrad did; ``math.pow`` raises, numpy gives NaN).
+#: *complex* number there; ``math.pow`` raises, numpy gives NaN: both become an error).
 PRIMITIVES = (
     "add", "sub", "mul", "div", "pow", "neg",
     "where", "gt", "ge", "le",

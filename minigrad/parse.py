@@ -42,11 +42,16 @@ __all__ = ["FUNCTIONS", "MAX_EXPRESSION_LENGTH", "ParseError", "parse_expression
 #: Each takes as many arguments as its op has operands.
 FUNCTIONS: tuple[str, ...] = FUNCTION_OPS
 _COUNTS = {1: "one", 2: "two"}
+#: The infix ops of the table by their symbol: {"+": "add", ..., "**": "pow"}.
+INFIX_OPS = {op.symbol: name for name, op in OPS.items() if op.infix}
+#: Python's syntax for each infix op.
 BINARY_OPS: dict[type[ast.operator], str] = {
-    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
+    syntax: INFIX_OPS[symbol] for syntax, symbol in (
+        (ast.Add, "+"), (ast.Sub, "-"), (ast.Mult, "*"), (ast.Div, "/"), (ast.Pow, "**"))
 }
 #: The operators a text is split at, before parsing: sums, then products.
-SUM_OPS, PRODUCT_OPS = {"+": "add", "-": "sub"}, {"*": "mul", "/": "div"}
+SUM_OPS = {symbol: INFIX_OPS[symbol] for symbol in "+-"}
+PRODUCT_OPS = {symbol: INFIX_OPS[symbol] for symbol in "*/"}
 SPLIT_AT = {*SUM_OPS, *PRODUCT_OPS}
 #: Enough for a sum of 100,000 terms; a bound, so that a huge text is refused at once.
 MAX_EXPRESSION_LENGTH = 1_000_000
@@ -59,7 +64,7 @@ Operand = Node | float
 #: A factor of a term: the operator before it ("" for the first) and its character span.
 Factor = tuple[str, int, int]
 #: A term of the sum: the operator before it ("" for the first) and its factors.
-Term = tuple[str, list[Factor]]
+SumTerm = tuple[str, list[Factor]]
 
 
 class ParseError(ValueError):
@@ -120,14 +125,14 @@ def _top_level_operators(source: str) -> Iterator[tuple[int, str]]:
         raise ValueError(str(error)) from None
 
 
-def _flat_terms(source: str) -> list[Term]:
+def _flat_terms(source: str) -> list[SumTerm]:
     """``source`` split into terms of factors: ``a*b - c`` is ``[("", [a, *b]), ("-", [c])]``
     (as character spans).  A text that cannot be split is one term of one factor."""
     try:
         operators = list(_top_level_operators(source))
     except ValueError:
         operators = []
-    terms: list[Term] = [("", [])]
+    terms: list[SumTerm] = [("", [])]
     start, before = 0, ""
     for offset, operator in [*operators, (len(source), "")]:
         terms[-1][1].append((before, start, offset))

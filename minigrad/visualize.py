@@ -1,9 +1,9 @@
 """Pictures of a graph: DOT text (:func:`to_dot`) and a graphviz drawing (:func:`draw_graph`).
 
-The seed MiniGrad drew its graph by recursing through it and re-visiting shared
-subexpressions, which is exponential on a DAG (``y = y * y`` fourteen times took 13 s).
-Here the DOT text is built from the graph's topological order in one loop, so each node
-is drawn once, however often it is used, and nothing recurses.
+The DOT text is built from the graph's topological order in one loop, so each node is
+drawn once, however often it is used, and nothing recurses (a drawing that recursed and
+re-visited shared subexpressions would be exponential on a DAG: ``y = y * y`` fourteen
+times has 2**14 paths).
 
 Like SymPy's ``dotprint``, :func:`to_dot` is a few small pure functions producing plain
 text: it needs no graphviz install and is byte-for-byte deterministic (node ids come
@@ -99,10 +99,10 @@ ORDERED_OPS = frozenset(
 OPERAND_SLOTS = ("1st", "2nd")
 
 #: Graph-wide DOT attributes; the defaults a user can override with ``graph_attr``.
-#: ``newrank`` and ``nslimit=1`` make dot's layout of big graphs much faster (on a sum
-#: of 1,000 variables 1.2 s instead of 2.1 s; on the 60-term sum ``a*b + a*b + ...``
-#: 0.1 s instead of 3.7 s) and leave small ones as they were: ``nslimit=1`` caps the
-#: iterations of dot's x-placement at one per node, which small graphs never reach.
+#: ``newrank`` and ``nslimit=1`` make dot's layout of big graphs much faster (most of
+#: all where a value is used far from where it is made, as in ``a*b + a*b + ...``) and
+#: leave small ones as they were: ``nslimit=1`` caps the iterations of dot's
+#: x-placement at one per node, which small graphs never reach.
 DEFAULT_GRAPH_ATTR = {"rankdir": "LR", "newrank": "true", "nslimit": "1"}
 VALUE_STYLE = {"shape": "plain", "fontname": "Helvetica", "fontsize": "11"}
 #: A value box: one row of cells, drawn like a record (which it replaces; record labels
@@ -121,11 +121,10 @@ LITERAL_STYLE = {
     "fontsize": "10", "height": "0.3", "width": "0.4",
 }
 
-#: How much layout work draw_graph accepts, in nodes (see layout_cost).  Measured with
-#: dot 2.43 on this project's machine (2 cores): at this size the slowest shapes we
-#: could build -- a sum of 1,000 variables (3,000 boxes and ellipses in 2,000 columns),
-#: values used at every step of a long chain (8,000 to 9,000 columns crossed), dense
-#: layers, Fibonacci-like chains, random DAGs -- each draw in 0.1 to 1.5 s.
+#: How much layout work draw_graph accepts, in nodes (see layout_cost): the size at
+#: which the slowest shapes we could build -- a sum of 1,000 variables, values used at
+#: every step of a long chain, dense layers, Fibonacci-like chains, random DAGs -- still
+#: draw in a second or two (measured with dot; the README's Pictures section has more).
 DRAW_MAX_NODES = 3_000
 #: Hidden nodes (columns crossed by edges) are cheaper for dot than boxes and ellipses:
 #: by the same measurements, about this many of them cost as much as one.
@@ -490,8 +489,8 @@ def layout_cost(graph: Graph, partials: bool = False) -> int:
     With ``partials`` every edge has a label, which dot lays out as a node of its own,
     in a column of its own between the operand and the op: so add one per edge, and the
     columns double.  Measured as for :data:`DRAW_MAX_NODES`, a column crossed then costs
-    dot about as much as a node (the 60-term sum ``a*b + a*b + ...`` takes 3.9 s with
-    labels, 0.13 s without): so add one per column crossed.
+    dot about as much as a node (the 60-term sum ``a*b + a*b + ...`` draws some thirty
+    times slower with labels): so add one per column crossed.
 
     Examples
     --------

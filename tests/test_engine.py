@@ -347,3 +347,58 @@ def test_outputs_that_share_wide_groups_get_only_their_own_gradients() -> None:
         assert [grads[other] for other in xs if other is not x] == [0.0] * 39
     with pytest.raises(EvaluationError, match="gradient of sqrt"):
         backward(graph, bad)
+
+
+# -- long sums ---------------------------------------------------------------------------------
+
+
+def long_sums() -> list[tuple[str, object]]:
+    def plain(xs: list[Scalar]) -> object:
+        return sum(x * x for x in xs)  # starts with the literal 0
+
+    def shared_terms(xs: list[Scalar]) -> object:
+        return sum((xs[0] for _ in xs), xs[1]) + sum(x.exp() for x in xs)
+
+    def reused_partial_sum(xs: list[Scalar]) -> object:
+        partial = sum(xs[:5], xs[5])  # used twice: the run stops before it
+        return sum(xs[6:], partial) * partial
+
+    def nested(xs: list[Scalar]) -> object:
+        return sum((sum(xs[:k], 1.0) for k in range(2, len(xs))), 0.0)
+
+    return [("plain", plain), ("shared terms", shared_terms),
+            ("reused partial sum", reused_partial_sum), ("nested", nested)]
+
+
+@pytest.mark.parametrize(("label", "make"), long_sums())
+def test_long_sums_run_as_sums_and_match_the_reference(label: str, make: object) -> None:
+    xs = [Scalar(0.1 * i - 0.7, name=f"x{i}") for i in range(14)]
+    y = make(xs)  # type: ignore[operator]
+    graph = Graph(y, *xs)
+    runs = [node for step in engine.schedule_of(graph, 1).steps
+            if isinstance(step, engine.Stretch) for node in step.nodes
+            if isinstance(node, engine.SumRun)]
+    assert runs, "no sum ran as a SumRun"
+    values = interpret_forward(graph, {})
+    grads = interpret_backward(graph, values, graph.index[y])
+    ours, our_grads = engine.run(graph, {}, graph.index[y], "raise")
+    assert ours.as_list() == values  # the same additions in the same order: exact
+    assert our_grads.as_list() == pytest.approx(grads, rel=1e-15, abs=0.0)
+    points = np.linspace(-1.0, 1.0, 7)
+    batch, batch_grads = engine.run(graph, {graph.index[xs[0]]: points}, graph.index[y],
+                                    "raise")
+    for k, point in enumerate(points):
+        at = interpret_forward(graph, {graph.index[xs[0]]: float(point)})
+        expected = interpret_backward(graph, at, graph.index[y])
+        assert batch[y][k] == pytest.approx(at[graph.index[y]], rel=1e-14)
+        assert [batch_grads[x][k] for x in xs] == pytest.approx(
+            [expected[graph.index[x]] for x in xs], rel=1e-13, abs=1e-15)
+
+
+def test_a_sum_among_other_outputs_passes_back_only_to_its_own() -> None:
+    xs = [Scalar(float(i), name=f"x{i}") for i in range(10)]
+    total = sum(xs, 0.0)
+    other = sqrt(xs[0] * 0.0)  # infinite slope at 0: must not matter to total
+    graph = Graph(other, total)
+    grads = backward(graph, total)
+    assert [grads[x] for x in xs] == [1.0] * 10

@@ -25,7 +25,7 @@ LAYERS = [
     {"ops"},
     {"nodes", "errors"},
     {"graph"},
-    {"values", "interpret", "simplify"},
+    {"values", "interpret", "rewrite"},
     {"engine", "derivatives", "batch_dask"},
     {"api"},
     {"trace", "export", "parse"},

@@ -24,7 +24,7 @@ import minigrad
 from minigrad import OPS, Operation, Scalar
 from minigrad.interpret import interpret_forward
 from minigrad.ops import FLOATS, PRIMITIVES, namespace, rule_text
-from minigrad.simplify import NodeBuilder, as_node
+from minigrad.rewrite import NodeBuilder, as_node
 
 BINARY = [-3.0, -1.5, -0.5, 0.25, 1.0, 2.5]
 POSITIVE = [0.1, 0.5, 1.0, 2.0, 7.5]
