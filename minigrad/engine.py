@@ -190,31 +190,31 @@ class _Levels:
 
 def _levels(graph: Graph) -> _Levels:
     index, order = graph.index, graph.order
-    depth = [0] * len(order)
-    uses = [0] * len(order)
-    initial: list[float] = [0.0] * len(order)
+    nodes = len(order)
+    depth = [0] * nodes
+    uses = [0] * nodes
+    initial: list[float] = [0.0] * nodes
     width = [0]
     entries: list[Entry] = []
     given: list[int] = []
-    literal_rows: dict[str, int] = {}  # float.hex (tells -0.0 from 0.0) -> its row
-    shared_kinds: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one tuple per pattern
+    literal_rows: dict[float | str, int] = {}  # a literal's row, one per distinct float
+    kinds_of: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one tuple per pattern
     for position, node in enumerate(order):
         if isinstance(node, Operation):
-            rows, kinds, deepest = [], [], 0
+            rows, deepest = [], 0
             for operand in node.args:
-                if isinstance(operand, Node):
-                    row = index[operand]
+                row = index.get(operand)  # type: ignore[arg-type]  # None: a literal
+                if row is None:  # a literal's constant row (keyed so that -0.0 is not 0.0)
+                    literal: float = operand  # type: ignore[assignment]
+                    key = literal if literal else literal.hex()
+                    row = literal_rows.get(key)
+                    if row is None:
+                        row = literal_rows[key] = len(initial)
+                        initial.append(literal)
+                else:
                     uses[row] += 1
                     if depth[row] > deepest:
                         deepest = depth[row]
-                    kinds.append(True)
-                else:  # a literal: a constant row, one per distinct float
-                    key = operand.hex()
-                    row = literal_rows.get(key, -1)
-                    if row < 0:
-                        row = literal_rows[key] = len(initial)
-                        initial.append(operand)
-                    kinds.append(False)
                 rows.append(row)
             deepest += 1
             depth[position] = deepest
@@ -222,9 +222,9 @@ def _levels(graph: Graph) -> _Levels:
                 width.append(1)
             else:
                 width[deepest] += 1
-            pattern = tuple(kinds)
-            pattern = shared_kinds.setdefault(pattern, pattern)
-            entries.append((OPS[node.op], tuple(rows), pattern, position))
+            kinds = tuple([row < nodes for row in rows])  # operands that are nodes
+            entries.append((OPS[node.op], tuple(rows), kinds_of.setdefault(kinds, kinds),
+                            position))
         elif isinstance(node, Scalar | Constant):
             initial[position] = node.value
             given.append(position)
@@ -341,18 +341,21 @@ def _with_sum_runs(levels: _Levels, entries: list[Entry],
             run.append(follows[run[-1]])
         if len(run) >= SUM_RUN:
             runs[run[-1]] = run
+    if not runs and isinstance(place_of, list):
+        return tuple(entries)  # a whole graph with no long sum: places are rows already
     in_runs = {p for run in runs.values() for p in run}
+    place = place_of.__getitem__
     items: list[Entry | SumRun] = []
     for op, rows, kinds, position in entries:
         ending = runs.get(position)
         if ending is not None:
             first = adds[ending[0]]
             items.append(SumRun(
-                place_of[first[1][0]], tuple(place_of[adds[p][1][1]] for p in ending),
+                place(first[1][0]), tuple(place(adds[p][1][1]) for p in ending),
                 (first[2][0], *(adds[p][2][1] for p in ending)),
-                tuple(place_of[p] for p in ending)))
+                tuple(map(place, ending))))
         elif position not in in_runs:
-            items.append((op, tuple(place_of[r] for r in rows), kinds, place_of[position]))
+            items.append((op, tuple(map(place, rows)), kinds, place(position)))
     return tuple(items)
 
 
