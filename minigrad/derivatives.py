@@ -41,7 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from minigrad.graph import garbage_collector_paused, topological_order
+from minigrad.graph import Graph, garbage_collector_paused, topological_order
+from minigrad.interpret import backward_pass
 from minigrad.nodes import Node, Operation, Scalar, as_finite_float
 from minigrad.ops import OPS
 from minigrad.rewrite import NodeBuilder, Term, as_node
@@ -85,7 +86,7 @@ def _partial(builder: NodeBuilder, node: Operation, argnum: int) -> Term:
     return result
 
 
-def _depends_on(order: list[Node], leaves: Sequence[Scalar]) -> set[Node]:
+def _depends_on(order: Sequence[Node], leaves: Sequence[Scalar]) -> set[Node]:
     """The nodes whose value depends on any of the leaves (the leaves included)."""
     depends: set[Node] = set(leaves)
     for node in order:
@@ -95,23 +96,20 @@ def _depends_on(order: list[Node], leaves: Sequence[Scalar]) -> set[Node]:
 
 
 def _reverse_sweep(output: Node, leaves: tuple[Scalar, ...], builder: NodeBuilder) -> list[Term]:
-    """The backward pass on nodes: d output / d leaf for each leaf, as terms."""
-    order = topological_order((output,))
-    builder.register(order)  # partials reuse nodes the graph has already
-    depends = _depends_on(order, leaves)
-    grads: dict[Node, Term] = {output: 1.0}
-    for node in reversed(order):
-        gradient = grads.get(node)
-        if gradient is None or not isinstance(node, Operation):
-            continue  # nothing arrived here, or a leaf: nothing to pass back
-        for argnum, operand in enumerate(node.args):
-            if not isinstance(operand, Node) or operand not in depends:
-                continue  # a literal, or a part that no leaf asked about reaches
-            contribution = builder.apply("mul", (gradient, _partial(builder, node, argnum)))
-            if operand in grads:
-                contribution = builder.apply("add", (grads[operand], contribution))
-            grads[operand] = contribution
-    return [grads.get(leaf, 0.0) for leaf in leaves]
+    """The backward pass on nodes: d output / d leaf for each leaf, as terms.
+
+    The reference interpreter's loop (``interpret.backward_pass``), run with the node
+    namespace: each node's "value" is the node itself, and every product and sum of
+    the chain rule is built as a node (through the builder, which folds ``1.0 * g``).
+    """
+    graph = Graph(output)
+    builder.register(graph.order)  # partials reuse nodes the graph has already
+    grads = backward_pass(
+        graph, builder.ops, list(graph.order), graph.index[output],
+        lambda node, argnum, operands, out: _partial(builder, node, argnum),
+        along=_depends_on(graph.order, leaves),
+    )
+    return [grads[graph.index[leaf]] if leaf in graph.index else 0.0 for leaf in leaves]
 
 
 def gradient(output: Node, wrt: Sequence[Scalar]) -> tuple[Node, ...]:

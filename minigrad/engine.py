@@ -26,7 +26,9 @@ points are many columns, so a batch costs the same number of numpy calls as one 
 group of a handful of nodes is cheaper in plain Python: a long chain (every depth one
 node) or the tail of a long sum.  Consecutive depths with only small groups form a
 *stretch*, run node by node with the same rules -- on Python floats for one point (the
-float namespace of ``ops.py``), on rows of the matrix for many.
+float namespace of ``ops.py``), on rows of the matrix for many.  A long sum in a
+stretch, as Python's ``sum()`` builds it (a run of adds, each used only by the next),
+is one loop of the same additions (:class:`SumRun`).
 
 **Errors.**  numpy does not raise for ``log(-1)``: it returns NaN.  So the engine runs
 with numpy's warnings off and checks at the end that every value and gradient is finite

@@ -30,7 +30,8 @@ import math
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 
-from minigrad.graph import garbage_collector_paused, topological_order
+from minigrad.graph import Graph, garbage_collector_paused
+from minigrad.interpret import forward_pass
 from minigrad.nodes import Constant, Node, Operation
 from minigrad.ops import OPS, RULE_ERRORS
 
@@ -183,12 +184,9 @@ def simplify(output: Node) -> Node:
     if not isinstance(output, Node):
         raise TypeError(f"simplify needs a node, got {type(output).__name__}")
     builder = NodeBuilder()
-    new: dict[Node, Term] = {}
     with garbage_collector_paused():
-        for node in topological_order((output,)):
-            if isinstance(node, Operation):
-                args = tuple(new[a] if isinstance(a, Node) else a for a in node.args)
-                new[node] = builder.apply(node.op, args)
-            else:
-                new[node] = node
-    return as_node(new[output])
+        graph = Graph(output)
+        # The reference interpreter's forward loop with the node namespace: each node
+        # rebuilt from its rebuilt operands, through the builder.
+        rebuilt = forward_pass(graph, builder.ops, list(graph.order))
+    return as_node(rebuilt[-1])
