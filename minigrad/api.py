@@ -49,7 +49,7 @@ def evaluate(
     inputs : optional new values for leaves, keyed by leaf node or leaf name.  The
         leaves themselves do not change.  A value may be a 1-D array (numpy, or
         dask): the graph is then evaluated at every point at once, and every value
-        is an array (``batch.py``; needs ``pip install "minigrad[numpy]"``).
+        is an array (``engine.py``; needs numpy).
     undefined : ``"raise"`` (the default): an undefined or infinite value raises.
         ``"nan"``: it is NaN instead, at the points where it happens -- for plotting
         a function over a range that leaves its domain.

@@ -24,7 +24,7 @@ before): NaN or infinity in a block raises ``ValueError`` naming the point, a do
 error ``EvaluationError`` naming op, node and point, as on one machine -- but where
 several blocks fail, the error is the one dask meets first, so its point may not be
 the first failing point of the whole batch.  Shapes and dtypes are checked at once.
-Needs ``pip install "minigrad[dask]"``.
+Needs dask (``pip install "dask[array,distributed]"``, or the ``dask`` extra).
 """
 
 from __future__ import annotations

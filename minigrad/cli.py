@@ -45,8 +45,8 @@ except with ``--plot``: the plot shows a gap there (the table ``nan``, the JSON
 ``null``), and a note says at how many points and why.  ``--diff`` prints the
 derivative's expression (its values are the gradients); ``--hessian``, ``--trace``,
 ``--dot`` and ``--render`` are about one point and refuse a range.  Ranges need numpy
-(``pip install "minigrad[numpy]"``), plots matplotlib (``pip install
-"minigrad[plot]"``); each is imported only when used.
+(``pip install numpy``), plots matplotlib (``pip install matplotlib``); each is
+imported only when used.
 
 An expression may start with ``-`` (``minigrad "-a*b" a=1 b=2``): an argument that
 starts with ``-`` but is not one of the options is the expression.  Variable names are
@@ -249,7 +249,7 @@ def argument_parser() -> argparse.ArgumentParser:
         '  minigrad "sin(x)*x**2" x=-6:6:101               '
         "a table: 101 points from -6 to 6\n"
         '  minigrad "sin(x)*x**2" x=-6:6:101 --plot f.png  '
-        "f and df/dx, drawn (needs minigrad[plot])",
+        "f and df/dx, drawn (needs matplotlib)",
     )
     # One list for the expression and the assignments: see parse_arguments.
     parser.add_argument("words", nargs="*", metavar="EXPR NAME=VALUE",
@@ -447,8 +447,8 @@ def require(module: str, why: str, extra: str) -> None:
         importlib.import_module(module)
     except ImportError as error:
         missing = "is not installed" if error.name == module else f"cannot be imported ({error})"
-        raise MissingExtra(f'{why} needs {module}, which {missing}: pip install '
-                           f'"minigrad[{extra}]"') from None
+        raise MissingExtra(f"{why} needs {module}, which {missing}: pip install {module} "
+                           f'(from a checkout of MiniGrad: pip install ".[{extra}]")') from None
 
 
 @attrs.frozen

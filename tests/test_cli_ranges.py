@@ -235,9 +235,11 @@ def test_plot_of_many_variables_draws_the_ranged_ones_gradients(capsys, tmp_path
     ("extra", "message"),
     [
         ([], 'minigrad: error: a range (NAME=START:STOP:N) needs numpy, which is not '
-             'installed: pip install "minigrad[numpy]"\n'),
+             'installed: pip install numpy (from a checkout of MiniGrad: '
+             'pip install ".[numpy]")\n'),
         (["--plot", "f.png"], 'minigrad: error: a range (NAME=START:STOP:N) needs numpy, which '
-                              'is not installed: pip install "minigrad[plot]"\n'),
+                              'is not installed: pip install numpy (from a checkout of '
+                              'MiniGrad: pip install ".[plot]")\n'),
     ],
 )
 def test_without_numpy_a_range_is_one_clear_message(capsys, monkeypatch, extra, message) -> None:
@@ -254,7 +256,8 @@ def test_without_matplotlib_a_plot_is_one_clear_message(capsys, monkeypatch, tmp
     status, out, err = run(capsys, *ISSUE, "--plot", str(path))
     assert (status, out) == (1, "")
     assert err == ('minigrad: error: --plot needs matplotlib, which is not installed: '
-                   'pip install "minigrad[plot]"\n')
+                   'pip install matplotlib (from a checkout of MiniGrad: '
+                   'pip install ".[plot]")\n')
     assert not path.exists()
     status, _, err = run(capsys, *ISSUE)  # the table needs no matplotlib
     assert status == 0, err
