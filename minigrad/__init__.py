@@ -21,6 +21,7 @@ value and derivative rules), ``graph.py`` (ordering and the networkx view),
 ``api.py`` (``evaluate``, ``backward``, ``value_and_grad``: values and gradients as
 numbers), ``batch_dask.py`` (many points on dask arrays),
 ``derivatives.py`` and ``rewrite.py`` (derivatives as graphs, and smaller graphs),
+``symbolic.py`` (SymPy in and out, and LaTeX),
 ``trace.py`` (the backward pass step by step, for learning), ``errors.py``,
 ``visualize.py`` (DOT and graphviz drawings), ``export.py`` (networkx export),
 ``parse.py``, ``cli.py`` and ``svg.py`` (the ``minigrad`` command and its drawing when
@@ -39,6 +40,7 @@ from minigrad.graph import Graph
 from minigrad.nodes import FUNCTION_OPS, Constant, Node, Operation, Scalar, describe
 from minigrad.ops import OPS
 from minigrad.rewrite import simplify
+from minigrad.symbolic import from_sympy, to_sympy
 from minigrad.trace import backward_trace
 from minigrad.values import NodeValues
 from minigrad.visualize import draw_graph, to_dot
@@ -58,6 +60,7 @@ __all__ = [  # and every function-style op of the table: relu, tanh, ..., atan2,
     "diff",
     "draw_graph",
     "evaluate",
+    "from_sympy",
     "gradient",
     "hessian",
     "jvp",
@@ -65,6 +68,7 @@ __all__ = [  # and every function-style op of the table: relu, tanh, ..., atan2,
     "simplify",
     "to_dot",
     "to_networkx",
+    "to_sympy",
     "value_and_grad",
 ]
 

@@ -237,7 +237,7 @@ def check_ranges(ranges: dict[str, Range]) -> None:
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minigrad",
-        usage="minigrad [-h] [--json] [--diff NAME] [--hessian] [--trace] [--dot FILE] "
+        usage="minigrad [-h] [--json] [--diff NAME] [--hessian] [--latex] [--trace] [--dot FILE] "
         "[--render FILE] [--partials] [--numbers] [--plot FILE] "
         "EXPR [NAME=VALUE | NAME=START:STOP:N ...]",
         # Raw: the examples keep their lines, so the description is wrapped by hand.
@@ -265,6 +265,9 @@ def argument_parser() -> argparse.ArgumentParser:
                         "value (may be given for several variables)")
     parser.add_argument("--hessian", action="store_true",
                         help="print the second derivatives, a row and a column per variable")
+    parser.add_argument("--latex", action="store_true",
+                        help="print the expression (and, with --diff, its derivatives) as "
+                        "LaTeX (needs sympy)")
     parser.add_argument("--trace", action="store_true",
                         help="print the backward pass step by step")
     parser.add_argument("--dot", metavar="FILE",
@@ -651,6 +654,10 @@ def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar],
                          f"(a row and a column per variable) is printed for at most "
                          f"{MAX_HESSIAN_VARIABLES}")
     check_diff(arguments.diff, leaves)
+    if arguments.latex:
+        if ranges:
+            raise UsageError("--latex prints the formula: give every variable a single value")
+        require("sympy", "--latex", "sympy")
     check_range_options(arguments, ranges)
 
 
@@ -702,11 +709,15 @@ def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Sc
                              gradients, leaves)]
     as_json: dict[str, object] = {"value": value, "gradients": gradients}
     diff_names = check_diff(arguments.diff, leaves)
-    if diff_names:
-        found = derivatives(expression, diff_names, leaves)
+    found = derivatives(expression, diff_names, leaves) if diff_names else {}
+    if found:
         sections.append(format_derivatives(found))
         as_json["derivatives"] = {name: {"expression": str(node), "value": node_value}
                                   for name, (node, node_value) in found.items()}
+    if arguments.latex:
+        formulas = latex_formulas(expression, {name: node for name, (node, _) in found.items()})
+        sections.append("\n".join(f"{label}: {text}" for label, text in formulas.items()))
+        as_json["latex"] = formulas
     if arguments.hessian:
         as_json["hessian"] = matrix = hessian_values(expression, leaves)
         sections.append(format_hessian(matrix))
@@ -715,6 +726,15 @@ def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Sc
         sections.append(str(trace))
         as_json["trace"] = trace_json(trace)
     return sections, as_json
+
+
+def latex_formulas(expression: Node, found: dict[str, Node]) -> dict[str, str]:
+    """The expression and the derivatives found, as LaTeX (SymPy's printer)."""
+    from minigrad.symbolic import latex_text
+
+    formulas = {"f": latex_text(expression)}
+    formulas.update((f"df/d{name}", latex_text(node)) for name, node in found.items())
+    return formulas
 
 
 def run(arguments: argparse.Namespace) -> int:

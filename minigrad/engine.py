@@ -120,6 +120,9 @@ class Group:
     args: tuple[Any, ...]
     is_node: tuple[bool, ...]
     repeats: tuple[tuple[Any, Any, Any] | None, ...]
+    #: Per operand: the literal every node of the group has there, as a float (numpy
+    #: computes ``x ** 2.0`` thirty times faster than ``x ** row_of_2.0``), else None.
+    scalars: tuple[float | None, ...]
 
 
 @attrs.frozen(eq=False)
@@ -153,6 +156,8 @@ class Stretch:
     #: All of the graph's operations: ``rows`` are all rows, read as they are (the
     #: stretch's own rows are written back too, but so is everything else: harmless).
     whole: bool = False
+    #: (place, value) of each literal among ``rows``: many points read it as a float.
+    literals: tuple[tuple[int, float], ...] = ()
 
 
 Step = Group | Stretch
@@ -270,7 +275,7 @@ def make_schedule(graph: Graph, narrow: int) -> Schedule:
                 pending = []
             for members in groups.values():
                 if len(members) >= narrow:
-                    steps.append(_group(depth, members))
+                    steps.append(_group(depth, members, levels.initial))
                 else:
                     pending.extend(members)
         if pending:
@@ -280,14 +285,16 @@ def make_schedule(graph: Graph, narrow: int) -> Schedule:
                     np.array(levels.given, dtype=np.intp))
 
 
-def _group(depth: int, members: list[Entry]) -> Group:
+def _group(depth: int, members: list[Entry], initial: Any) -> Group:
     op, _, kinds, _ = members[0]
     args = [[entry[1][k] for entry in members] for k in range(len(kinds))]
     rows = tuple(np.array(a, dtype=np.intp) for a in args)
     repeats = tuple(None if len(set(a)) == len(a) else _runs(r)
                     for a, r in zip(args, rows, strict=True))
+    scalars = tuple(float(initial[a[0]]) if not is_node and len(set(a)) == 1 else None
+                    for a, is_node in zip(args, kinds, strict=True))
     out = np.array([entry[3] for entry in members], dtype=np.intp)
-    return Group(depth, op, out, rows, kinds, repeats)
+    return Group(depth, op, out, rows, kinds, repeats, scalars)
 
 
 def _runs(rows: Any) -> tuple[Any, Any, Any]:
@@ -302,10 +309,13 @@ def _stretch(levels: _Levels, entries: list[Entry], whole: bool = False) -> Stre
     at a time.  ``whole``: they are all of the graph's operations, and each node's place
     is simply its row (no renumbering: the cheapest to make, for a long chain)."""
     depths = (levels.depth[entries[0][3]], levels.depth[entries[-1][3]])
+    nodes = len(levels.depth)
     if whole:
         rows = len(levels.initial)
         items = _with_sum_runs(levels, entries, list(range(rows)))
-        return Stretch(depths, np.arange(rows, dtype=np.intp), rows, items, whole=True)
+        literals = tuple((row, levels.initial[row]) for row in range(nodes, rows))
+        return Stretch(depths, np.arange(rows, dtype=np.intp), rows, items, whole=True,
+                       literals=literals)
     own = {entry[3]: i for i, entry in enumerate(entries)}
     inputs: dict[int, int] = {}  # rows computed before the stretch -> their place
     for entry in entries:
@@ -316,7 +326,10 @@ def _stretch(levels: _Levels, entries: list[Entry], whole: bool = False) -> Stre
     place_of = dict(inputs)
     place_of.update((position, first + i) for position, i in own.items())
     all_rows = np.array([*inputs, *own], dtype=np.intp)
-    return Stretch(depths, all_rows, first, _with_sum_runs(levels, entries, place_of))
+    literals = tuple((place, levels.initial[row]) for row, place in inputs.items()
+                     if row >= nodes)
+    return Stretch(depths, all_rows, first, _with_sum_runs(levels, entries, place_of),
+                   literals=literals)
 
 
 #: A run of adds at least this long becomes one SumRun.
@@ -409,7 +422,8 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
             if not mask.all():  # only the nodes that reach the output
                 out, args = step.out[mask].tolist(), [a[mask].tolist() for a in step.args]
                 step = _group(step.depth, [(step.op, tuple(rows), step.is_node, position)
-                                           for position, *rows in zip(out, *args, strict=True)])
+                                           for position, *rows in zip(out, *args, strict=True)],
+                              schedule.initial)
             for rows, is_node in zip(step.args, step.is_node, strict=True):
                 if is_node:
                     reaches[rows] = True
@@ -433,7 +447,7 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
                 continue
             reaches[step.rows] = local
             step = Stretch(step.depths, step.rows, step.inputs, tuple(reversed(nodes)),
-                           step.whole)
+                           step.whole, step.literals)
         kept.append(step)
     return tuple(reversed(kept))
 
@@ -448,7 +462,8 @@ def _forward(schedule: Schedule, values: Any) -> None:
     one_point = values.shape[1] == 1
     for step in schedule.steps:
         if isinstance(step, Group):
-            operands = [values[rows] for rows in step.args]
+            operands = [values[rows] if scalar is None else scalar
+                        for rows, scalar in zip(step.args, step.scalars, strict=True)]
             values[step.out] = step.op.value_rule(NUMPY, *operands)
         else:
             _forward_stretch(step, values, one_point)
@@ -478,10 +493,13 @@ def _forward_stretch(step: Stretch, values: Any, one_point: bool) -> None:
     # Many points: each node's row of the matrix, by numpy's namespace.
     rows = step.rows.tolist()
     env = [values[row] for row in rows]  # views, not copies
+    for place, literal in step.literals:
+        env[place] = literal
     for node in step.nodes:
         if isinstance(node, SumRun):  # a cumulative sum adds in the same order
-            sums = np.cumsum([env[node.start], *(env[t] for t in node.terms)], axis=0)
-            values[[rows[p] for p in node.places]] = sums[1:]
+            points = (values.shape[1],)  # (a literal is a float: made a row to stack)
+            addends = [np.broadcast_to(env[p], points) for p in (node.start, *node.terms)]
+            values[[rows[p] for p in node.places]] = np.cumsum(addends, axis=0)[1:]
             continue
         op, places, _, place = node
         values[rows[place]] = op.value_rule(NUMPY, *[env[p] for p in places])
@@ -493,7 +511,8 @@ def _backward(steps: Sequence[Step], values: Any, grads: Any) -> None:
     for step in reversed(steps):
         if isinstance(step, Group):
             gradient = grads[step.out]
-            operands = [values[rows] for rows in step.args]
+            operands = [values[rows] if scalar is None else scalar
+                        for rows, scalar in zip(step.args, step.scalars, strict=True)]
             out = values[step.out]
             for k, rows in enumerate(step.args):
                 if not step.is_node[k]:
@@ -534,6 +553,8 @@ def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -
     # Many points: rows of the matrices as views; each gradient row added into in place.
     rows = step.rows.tolist()
     env = [values[row] for row in rows]
+    for place, literal in step.literals:
+        env[place] = literal
     g = [grads[row] for row in rows]
     for node in reversed(step.nodes):
         if isinstance(node, SumRun):

@@ -213,6 +213,13 @@ class Node:
         characters: a graph with shared parts printed as a tree can be huge)."""
         return describe(self, max_depth=2_000, max_chars=2_000)
 
+    # -- display ----------------------------------------------------------------------------
+    def _repr_latex_(self) -> str | None:
+        """The formula as LaTeX, for Jupyter (None -- the plain repr -- without SymPy, or
+        for a graph too large to read as a formula).  Made by ``symbolic.latex``, which
+        sets :data:`LATEX` when it is imported."""
+        return None if LATEX is None else LATEX(self)
+
     # -- convenience --------------------------------------------------------------------
     def backward(self, inputs: Mapping[Any, object] | None = None) -> Mapping[Node, float]:
         """Gradients of this node: ``backward(Graph(self), self, inputs)``.
@@ -234,6 +241,11 @@ class Node:
         from minigrad.graph import Graph
 
         return backward(Graph(self), self, inputs)
+
+
+#: How a node is shown as LaTeX: set by ``minigrad.symbolic`` (which needs SymPy, a layer
+#: above this one), None until then.
+LATEX: Callable[[Node], str | None] | None = None
 
 
 #: Node classes known to compare by identity.

@@ -53,7 +53,10 @@ from typing import Any
 
 import attrs
 
-__all__ = ["FLOATS", "OPS", "PRIMITIVES", "RULE_ERRORS", "Op", "namespace", "rule_text"]
+__all__ = [
+    "FLOATS", "OPS", "PRIMITIVES", "RULE_ERRORS", "Op", "namespace", "rule_text",
+    "sympy_namespace",
+]
 
 #: What a rule is: a function of the namespace and the operands (and ``out``).
 Rule = Callable[..., Any]
@@ -382,6 +385,53 @@ FLOATS = namespace({
     "cosh": math.cosh, "tanh": math.tanh, "asinh": math.asinh, "acosh": math.acosh,
     "atanh": math.atanh, "erf": math.erf, "erfc": math.erfc,
 }, "floats")
+
+
+# -- SymPy: a rule as a formula ------------------------------------------------------------
+
+
+_SYMPY: list[SimpleNamespace] = []  # made on first use: sympy is an optional extra
+
+
+def sympy_namespace() -> SimpleNamespace:
+    """The SymPy namespace: each op as a SymPy expression (``pip install sympy``).
+
+    Primitives are SymPy's own functions; a branch ``where(t, x, y)`` is a
+    ``Piecewise``.  Ops whose value rule is written for numerical care get the plain
+    textbook formula instead, the form a person writes and SymPy simplifies (they are
+    equal as real functions): relu is ``Max(0, a)``, step ``Heaviside(a, 0)``, sigmoid
+    ``1/(1 + exp(-a))``, softplus ``log(1 + exp(a))``, minimum and maximum ``Min`` and
+    ``Max``; every other op comes from its value rule, so a new row needs nothing here.
+    """
+    if not _SYMPY:
+        import sympy
+
+        def where(test: Any, then: Any, otherwise: Any) -> Any:
+            return sympy.Piecewise((then, test), (otherwise, True))
+
+        _SYMPY.append(namespace({
+            "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+            "div": operator.truediv, "pow": sympy.Pow, "neg": operator.neg,
+            "where": where, "gt": sympy.Gt, "ge": sympy.Ge, "le": sympy.Le,
+            "abs": sympy.Abs, "sign": sympy.sign, "floor": sympy.floor,
+            "ceil": sympy.ceiling, "exp": sympy.exp, "expm1": lambda a: sympy.exp(a) - 1,
+            "log": sympy.log, "log1p": lambda a: sympy.log(1 + a),
+            "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
+            "sqrt": sympy.sqrt,
+            "cbrt": lambda a: sympy.sign(a) * sympy.Abs(a) ** sympy.Rational(1, 3),
+            "hypot": lambda a, b: sympy.sqrt(a**2 + b**2), "sin": sympy.sin,
+            "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin, "acos": sympy.acos,
+            "atan": sympy.atan, "atan2": sympy.atan2, "sinh": sympy.sinh,
+            "cosh": sympy.cosh, "tanh": sympy.tanh, "asinh": sympy.asinh,
+            "acosh": sympy.acosh, "atanh": sympy.atanh, "erf": sympy.erf,
+            "erfc": sympy.erfc,
+            # the textbook forms of ops whose value rule is written for floats' sake
+            "relu": lambda a: sympy.Max(0, a), "step": lambda a: sympy.Heaviside(a, 0),
+            "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+            "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+            "minimum": sympy.Min, "maximum": sympy.Max,
+        }, "SymPy expressions"))
+    return _SYMPY[0]
 
 
 # -- text: a rule printed, not run -------------------------------------------------------

@@ -402,3 +402,44 @@ def test_a_sum_among_other_outputs_passes_back_only_to_its_own() -> None:
     graph = Graph(other, total)
     grads = backward(graph, total)
     assert [grads[x] for x in xs] == [1.0] * 10
+
+
+def batch_reference(graph: Graph, output: Operation, leaf: Scalar, points: list[float]
+                    ) -> list[object]:
+    """The reference interpreter at each point of ``leaf``: (values, grads) or None."""
+    answers: list[object] = []
+    for point in points:
+        try:
+            values = interpret_forward(graph, {graph.index[leaf]: point})
+            answers.append((values, interpret_backward(graph, values, graph.index[output])))
+        except EvaluationError:
+            answers.append(None)
+    return answers
+
+
+@pytest.mark.parametrize("narrow", [1, engine.NARROW_ARRAYS])
+@settings(max_examples=60)
+@given(case=graphs_with_constants())
+def test_the_engine_over_many_points_gives_the_references_numbers(
+    narrow: int, case: tuple[Operation, list[Scalar]]
+) -> None:
+    output, leaves = case
+    graph = Graph(output, *leaves)
+    leaf = leaves[0]
+    points = [leaf.value, leaf.value * 0.5 + 0.25, -leaf.value]
+    expected = batch_reference(graph, output, leaf, points)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "NARROW_ARRAYS", narrow)  # 1: every group a numpy call
+        if any(answer is None for answer in expected):
+            with pytest.raises(EvaluationError):
+                engine.run(graph, {graph.index[leaf]: np.array(points)},
+                           graph.index[output], "raise")
+            return
+        values, grads = engine.run(graph, {graph.index[leaf]: np.array(points)},
+                                   graph.index[output], "raise")
+    for k, answer in enumerate(expected):
+        assert isinstance(answer, tuple)
+        for ours, theirs in ((values, answer[0]), (grads, answer[1])):
+            for node in graph.order:
+                assert ours[node][k] == pytest.approx(theirs[graph.index[node]], rel=1e-12,
+                                                      abs=1e-300)

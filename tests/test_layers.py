@@ -26,7 +26,7 @@ LAYERS = [
     {"nodes", "errors"},
     {"graph"},
     {"values", "interpret", "rewrite"},
-    {"engine", "derivatives", "batch_dask"},
+    {"engine", "derivatives", "batch_dask", "symbolic"},
     {"api"},
     {"trace", "export", "parse"},
     {"visualize"},
