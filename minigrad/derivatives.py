@@ -39,11 +39,12 @@ here where ``backward`` raises on 0 * inf (see :func:`~minigrad.rewrite.simplify
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 
 from minigrad.graph import Graph, garbage_collector_paused, topological_order
 from minigrad.interpret import backward_pass
-from minigrad.nodes import Node, Operation, Scalar, as_finite_float
+from minigrad.nodes import Node, Operation, Scalar, as_finite_float, brief_repr
 from minigrad.ops import OPS
 from minigrad.rewrite import NodeBuilder, Term, as_node
 
@@ -174,8 +175,13 @@ def diff(output: Node, wrt: Scalar, n: int = 1) -> Node:
     """
     output = _check_output(output, "diff")
     leaf = _check_leaf(wrt, "diff")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"diff: n must be a whole number >= 0, got {n!r}")
+    try:  # an int, or what stands for one (numpy's integers): not a bool, not 2.0
+        order = operator.index(n) if not isinstance(n, bool) else -1
+    except TypeError:
+        order = -1
+    if order < 0:
+        raise ValueError(f"diff: n must be a whole number >= 0, got {brief_repr(n)}")
+    n = order
     builder = NodeBuilder()
     tangent: dict[Node, Term] = {leaf: 1.0}  # d/dx of each node, kept from order to order
     result: Term = output

@@ -8,15 +8,16 @@ al. 2017):
 1. **Level the graph once.**  A leaf has depth 0; an operation has depth one more than
    its deepest operand.  Nodes of one depth never depend on each other.
 2. **Group** the nodes of one depth by op (and by which operands are literals).  On the
-   micrograd moons loss, 65,414 nodes fall into a few hundred groups.
+   micrograd moons loss, 65,414 nodes fall into a few dozen groups.
 3. **Forward**: each group is one gather of its operands' rows, the op's value rule run
    with the numpy namespace (:data:`NUMPY`) on whole arrays, and one scatter::
 
        values[out] = rule(NUMPY, values[a], values[b])
 
 4. **Backward**: the groups in reverse; each operand receives ``gradient * partial``,
-   summed where one node is an operand of several nodes of the group
-   (``numpy.add.at``).  The partials are the table's partial rules, on arrays.
+   summed first where one node is an operand of several nodes of the group (one weight
+   in a hundred examples' products: ``numpy.add.reduceat``).  The partials are the
+   table's partial rules, on arrays.
 
 Values live in one matrix, a row per node (and per literal: literals become constant
 rows) and a column per point.  A float call is the one-point case: one column.  Many
@@ -38,7 +39,8 @@ point; the engine never explains an error itself.
 
 What is worked out once per Graph -- the levels and groups (:class:`Schedule`), and per
 output the groups that reach it -- is kept by the Graph (``graph.kept``); a pickled or
-copied Graph makes its own when first run.  :func:`show_schedule` prints a schedule.
+copied Graph makes its own when first run.  :func:`show_schedule` writes a schedule
+out as text (``minigrad.show_code``).
 """
 
 from __future__ import annotations

@@ -248,9 +248,15 @@ def check_gradients_finite(graph: Graph, grads: list[float]) -> None:
         return
     position = max(i for i, g in enumerate(grads) if not math.isfinite(g))
     node = graph.order[position]
+    # The op whose backward step overflowed: a user of the node, its own gradient finite.
+    user = next((u for u in graph.order[position + 1:] if isinstance(u, Operation)
+                 and node in u.args and math.isfinite(grads[graph.index[u]])), None)
+    via = "" if user is None else (
+        f", passed back by {user.op} (gradient {grads[graph.index[user]]!r}) at node "
+        f"{describe(user)}")
     raise EvaluationError(
         f"the gradient with respect to node {describe(node)} is {grads[position]!r}: "
-        "it overflows a float",
+        f"it overflows a float{via}",
         node=node,
-        op=node.op if isinstance(node, Operation) else None,
+        op=user.op if user is not None else node.op if isinstance(node, Operation) else None,
     )

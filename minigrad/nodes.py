@@ -511,6 +511,9 @@ def describe(node: Node | float, max_depth: int = 4, max_chars: int = 80) -> str
     >>> describe(log(log(log(log(a)))), max_depth=2)
     'log(log(log(…)))'
     """
+    if not isinstance(node, Node | float | int) or isinstance(node, bool):
+        raise TypeError(f"describe renders a node or a number, got {type(node).__name__}: "
+                        f"{brief_repr(node)}")
     pieces: list[str] = []
     # Each item is a finished string, or (operand, depth, the precedence its place needs).
     stack: list[str | tuple[Node | float, int, int]] = [(node, 0, 0)]

@@ -301,7 +301,8 @@ def as_batch(x: object, what: str, offset: int = 0) -> Any:
         array = np.array([as_finite_float(v, f"{what}[{i}]") for i, v in
                           enumerate(array.tolist())], dtype=np.float64)
     check_shape_and_dtype(array, what)
-    array = np.array(array, dtype=np.float64)  # a copy: later changes to x change nothing
+    with np.errstate(over="ignore"):  # a longdouble 1e400 becomes inf, refused just below
+        array = np.array(array, dtype=np.float64)  # a copy: later changes change nothing
     finite = np.isfinite(array)
     if not finite.all():
         point = int(np.argmin(finite))

@@ -538,3 +538,28 @@ def test_a_namespace_without_a_primitive_is_refused() -> None:
 
     with pytest.raises(TypeError, match="lacks the primitives erf"):
         namespace({name: np.abs for name in PRIMITIVES if name != "erf"}, "numpy")
+
+
+def test_an_empty_batch_gives_empty_arrays() -> None:
+    x, y = Scalar(1.0, name="x"), Scalar(0.0, name="y")
+    q = x / y  # its partials fail wherever there is a point: here there is none
+    values, grads = value_and_grad(Graph(q), q, inputs={x: np.array([]), y: 0.0})
+    assert values[q].shape == (0,) and grads[x].shape == (0,)
+
+
+def test_a_longdouble_array_too_large_for_a_float_is_refused_without_a_warning() -> None:
+    x = Scalar(1.0, name="x")
+    with pytest.raises(ValueError, match="must be finite, got inf at point 0"):
+        evaluate(Graph(x * 2.0), {x: np.array([np.longdouble("1e400")])})
+
+
+def test_ceil_and_floor_keep_the_sign_of_zero_on_floats_and_in_batches() -> None:
+    from minigrad import atan2, ceil
+
+    x = Scalar(-0.5, name="x")
+    y = atan2(ceil(x), -1.0)  # ceil(-0.5) is -0.0: the angle is -pi, on both paths
+    assert evaluate(Graph(y))[y] == -math.pi
+    assert evaluate(Graph(y), {x: [-0.5, -0.25, 0.5]})[y].tolist() == [
+        -math.pi, -math.pi, math.atan2(1.0, -1.0)]
+    z = atan2(x.floor() * 0.0, -1.0)  # floor(-0.5) = -1; -1 * 0 = -0.0
+    assert evaluate(Graph(z))[z] == -math.pi

@@ -23,6 +23,7 @@ from minigrad import (
     Operation,
     Scalar,
     backward,
+    describe,
     diff,
     draw_graph,
     evaluate,
@@ -291,3 +292,12 @@ def test_describe_prints_derivatives_readably() -> None:
     x = Scalar(0.7, name="x")
     y = Scalar(-1.2, name="y")
     assert str(diff(x**3 / 5 + x.sin() * y.exp(), x)) == "0.2*(3*x**2) + exp(y)*cos(x)"
+
+
+def test_diff_takes_any_integer_order() -> None:
+    np = pytest.importorskip("numpy")
+    x = Scalar(2.0, name="x")
+    assert describe(diff(x**3, x, np.int64(2))) == describe(diff(x**3, x, 2))
+    for bad in (2.0, True, -1, "2"):
+        with pytest.raises(ValueError, match="n must be a whole number"):
+            diff(x**3, x, bad)  # type: ignore[arg-type]

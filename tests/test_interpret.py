@@ -78,3 +78,11 @@ def test_values_are_floats_and_finite() -> None:
     x = Scalar(0.5, name="x")
     values, grads, _ = run(x.tanh() + x.exp())
     assert all(type(v) is float and math.isfinite(v) for v in values + grads)
+
+
+def test_an_overflowing_gradient_names_the_op_that_passed_it_back() -> None:
+    x = Scalar(1.0, name="x")
+    y = (x * 1e300).sin() * 1e300  # the value is fine; d/dx is 1e300 * cos(...) * 1e300
+    with pytest.raises(EvaluationError, match=r"overflows a float, passed back by mul") as caught:
+        run(y)
+    assert caught.value.op == "mul"

@@ -244,3 +244,8 @@ def test_graph_rejects_non_nodes() -> None:
         Graph(1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one output"):
         Graph()
+
+
+def test_describe_refuses_what_is_not_an_expression() -> None:
+    with pytest.raises(TypeError, match="describe renders a node or a number, got str"):
+        describe("hi")  # type: ignore[arg-type]
