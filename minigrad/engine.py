@@ -534,30 +534,22 @@ def _backward(steps: Sequence[Step], values: Any, grads: Any) -> None:
 
 def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -> None:
     if one_point:  # Python floats, read and written back in one call each
-        if step.whole:
-            env, g = values[:, 0].tolist(), grads[:, 0].tolist()
-        else:
-            env, g = values[step.rows, 0].tolist(), grads[step.rows, 0].tolist()
-        for node in reversed(step.nodes):
-            if isinstance(node, SumRun):
-                _pass_back_sum(node, g)
-                continue
-            op, places, kinds, place = node
-            gradient, operands = g[place], [env[p] for p in places]
-            for k, p in enumerate(places):
-                if kinds[k]:
-                    g[p] += gradient * op.partial_rules[k](FLOATS, *operands, env[place])
-        if step.whole:
-            grads[:, 0] = g
-        else:
-            grads[step.rows, 0] = g
+        rows: Any = slice(None) if step.whole else step.rows
+        env, g = values[rows, 0].tolist(), grads[rows, 0].tolist()
+        _pass_back(step, env, g, FLOATS)
+        grads[rows, 0] = g
         return
-    # Many points: rows of the matrices as views; each gradient row added into in place.
-    rows = step.rows.tolist()
-    env = [values[row] for row in rows]
+    # Many points: rows of the matrices as views, each gradient row added into in place.
+    row_list = step.rows.tolist()
+    env = [values[row] for row in row_list]
     for place, literal in step.literals:
         env[place] = literal
-    g = [grads[row] for row in rows]
+    _pass_back(step, env, [grads[row] for row in row_list], NUMPY)
+
+
+def _pass_back(step: Stretch, env: list[Any], g: list[Any], m: Any) -> None:
+    """The backward loop of a stretch, node by node from its last: ``g[operand] +=
+    g[node] * partial`` (floats, or rows added into in place)."""
     for node in reversed(step.nodes):
         if isinstance(node, SumRun):
             _pass_back_sum(node, g)
@@ -566,7 +558,7 @@ def _backward_stretch(step: Stretch, values: Any, grads: Any, one_point: bool) -
         gradient, operands = g[place], [env[p] for p in places]
         for k, p in enumerate(places):
             if kinds[k]:
-                g[p] += gradient * op.partial_rules[k](NUMPY, *operands, env[place])
+                g[p] += gradient * op.partial_rules[k](m, *operands, env[place])
 
 
 def _pass_back_sum(run: SumRun, g: list[Any]) -> None:
