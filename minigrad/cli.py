@@ -84,7 +84,7 @@ from minigrad.api import evaluate, value_and_grad, values_and_gradients
 from minigrad.derivatives import diff, hessian
 from minigrad.errors import EvaluationError
 from minigrad.graph import Graph
-from minigrad.nodes import Node, Scalar, describe
+from minigrad.nodes import Node, Scalar, describe, format_number
 from minigrad.parse import FUNCTIONS, ParseError, parse_expression
 from minigrad.svg import to_svg
 from minigrad.trace import BackwardTrace, TraceStep, backward_trace
@@ -524,22 +524,13 @@ def format_sweep(expression_text: str, result: Sweep, fixed: dict[str, float]) -
     rows = [header]
     for index in shown_rows(n):
         rows.append(("...",) * len(header) if index is None else
-                    (str(index), *(short(float(column[index])) for column in columns)))
+                    (str(index), *(format_number(float(column[index]), like_python=True)
+                                   for column in columns)))
     lines += aligned(rows)
     if n > MAX_TABLE_ROWS:
         lines += ["", f"{n:,} points: the first {ROWS_AT_EACH_END} and the last "
                   f"{ROWS_AT_EACH_END} are shown (--json prints them all)"]
     return "\n".join(lines)
-
-
-def short(x: float) -> str:
-    """A number in a table of many: six significant digits, written as Python writes a
-    float -- ``5.64``, not linspace's ``5.639999999999999`` (``--json`` has every digit).
-
-    >>> short(5.639999999999999), short(-6.0), short(1 / 3), short(float("nan"))
-    ('5.64', '-6.0', '0.333333', 'nan')
-    """
-    return repr(float(f"{x:.6g}"))
 
 
 def shown_rows(n: int) -> list[int | None]:

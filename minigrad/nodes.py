@@ -479,9 +479,18 @@ _ATOM = 5  # leaves, literals and function calls never need parentheses...
 _NEGATIVE_LITERAL = 3  # ...except negative numbers, which bind like unary minus
 
 
-def format_number(x: float) -> str:
-    """A number as people write it: ``3`` not ``3.0``, at most 6 significant digits."""
-    return format(x, ".6g")
+def format_number(x: float, like_python: bool = False) -> str:
+    """A number kept short, at most 6 significant digits: as people write it (``3``, not
+    ``3.0``), or ``like_python``, as Python writes a float (``3.0``; ``5.64``, not
+    linspace's ``5.639999999999999``), for a table of floats.
+
+    >>> format_number(3.0), format_number(1 / 3), format_number(3.0, like_python=True)
+    ('3', '0.333333', '3.0')
+    >>> format_number(5.639999999999999, like_python=True), format_number(float("nan"))
+    ('5.64', 'nan')
+    """
+    text = format(x, ".6g")
+    return repr(float(text)) if like_python else text
 
 
 def _precedence(thing: Node | float) -> int:
