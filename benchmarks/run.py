@@ -519,7 +519,7 @@ def machine() -> dict:
 
 
 #: The parts of a run, for ``--only``: every one by default.
-SECTIONS = ("moons", "batched", "scaling", "derivatives")
+SECTIONS = ("moons", "batched", "scaling", "derivatives", "fit")
 
 
 def run(smoke: bool, sections: Sequence[str] = SECTIONS) -> dict:
@@ -563,6 +563,14 @@ def run(smoke: bool, sections: Sequence[str] = SECTIONS) -> dict:
             "nth": nth_derivatives(3 if smoke else 8),
             "hessian_mlp": hessian_mlp(),
         }
+    if "fit" in sections:
+        if have("scipy") and have("numpy"):
+            import fitting
+
+            print("fit: a 3-parameter model to many points ...", flush=True)
+            results["fit"] = fitting.run_fit(10**3 if smoke else 10**5, 3 if smoke else 7)
+        else:
+            notes.append("scipy is not installed: the fitting benchmark is skipped")
     return results
 
 
@@ -777,6 +785,10 @@ def report(results: dict) -> str:
         lines.append("")
     if "derivatives" in results:
         lines += derivatives_report(results["derivatives"], m)
+    if "fit" in results:
+        import fitting
+
+        lines += [*fitting.report(results["fit"]), ""]
     if "micrograd" in m and not results["smoke"]:
         micro_per_node = m["micrograd"]["step_s"] / m["minigrad"]["nodes"] * 1e6
         lines.append(f"micrograd on moons: {micro_per_node:.2f} us per node "

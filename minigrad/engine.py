@@ -801,8 +801,12 @@ def _run_in_pieces(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any
                                         points, points.stop - first, first, True, offset)
             yield points, values, grads
 
-    kept_values = {p: np.empty(size) for p in keep_values}
-    kept_grads = {p: np.empty(size) for p in keep_grads} if output is not None else {}
+    # One matrix each (reused from call to call like the pieces' own, see _matrix).
+    value_rows = _matrix(graph, len(keep_values), size)
+    kept_values = dict(zip(keep_values, value_rows, strict=True))
+    kept_grads = {}
+    if output is not None:
+        kept_grads = dict(zip(keep_grads, _matrix(graph, len(keep_grads), size), strict=True))
     for points, values, grads in pieces():
         for p, array in kept_values.items():
             array[points] = values[p]

@@ -28,7 +28,7 @@ LAYERS = [
     {"values", "interpret", "rewrite"},
     {"engine", "derivatives", "batch_dask", "symbolic"},
     {"api"},
-    {"trace", "export", "parse"},
+    {"trace", "export", "parse", "optimize"},
     {"visualize"},
     {"svg"},
     {"cli", "__main__", "__init__"},
