@@ -5,12 +5,14 @@ Each checks its arguments at the boundary -- the graph, the output, ``inputs`` (
 floats and for arrays of points, fast from a graph's first call.  Dask arrays go block
 by block through the same engine (``batch_dask.py``).
 
-All three are pure: each call returns *fresh* mappings and writes nothing anywhere, so
+All three are pure: each call returns *fresh* mappings and changes nothing you can see (the
+Graph keeps its schedule and work memory, which never change a result), so
 calling twice gives two equal, separate answers (micrograd accumulates into ``.grad``
 and doubles the gradients on a second call).
 
 numpy is an optional extra: without it, a float call runs the reference interpreter
-(``interpret.py``), the same numbers, more slowly; arrays need numpy.
+(``interpret.py``), the same numbers to the last bit or so (numpy's ``exp`` or ``tanh``
+may differ from ``math``'s in the last bit), more slowly; arrays need numpy.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from minigrad.values import (
     Inputs,
     NodeValues,
     Undefined,
+    batch_size,
     check_undefined,
     has_arrays,
     is_dask,
@@ -134,7 +137,7 @@ def value_and_grad(
     """Values of every node and gradients of ``output``, from one forward pass.
 
     Use this in a training loop that needs the loss as well as its gradients.
-    ``inputs`` and ``undefined`` are as for :func:`~minigrad.evaluate.evaluate`: with
+    ``inputs`` and ``undefined`` are as for :func:`evaluate`: with
     arrays among the inputs, ``values[node]`` is the node's value at every point and
     ``grads[node]`` d output / d node at every point, each a float64 array.
 
@@ -171,7 +174,7 @@ def backward(
 
     Returns a fresh read-only mapping node -> float.  Leaves that do not reach
     ``output`` get 0.0.  ``inputs`` gives leaves new values for this call only (arrays
-    too, as for :func:`~minigrad.evaluate.evaluate`); ``undefined`` is as there.
+    too, as for :func:`evaluate`); ``undefined`` is as there.
 
     Raises
     ------
@@ -223,7 +226,7 @@ def show_code(graph: Graph, output: Node | None = None, inputs: Inputs | None = 
         raise TypeError(f"show_code needs a Graph, got {type(graph).__name__}; try Graph(node)")
     position = None if output is None else output_position(graph, output, "show_code")
     overrides = resolve_inputs(graph, inputs, arrays=True)
-    points = 2 if has_arrays(overrides) else 1
+    points = batch_size(graph, overrides) if has_arrays(overrides) else 1
     from minigrad import engine  # needs numpy
 
     return engine.show_schedule(graph, engine.schedule_of(graph, points), position)

@@ -35,7 +35,7 @@ from START to STOP, both included, as ``numpy.linspace`` does::
     ...
 
 one row per point -- the first and last five when there are more than 20 -- with six
-significant digits, all computed in one pass over arrays (``batch.py``).  ``--json``
+significant digits, all computed in one pass over arrays (``engine.py``).  ``--json``
 prints lists instead, every digit: ``{"value": [...], "gradients": {"x": [...]},
 "points": {"x": [...]}}``.  Several ranges of the same N are paired point by point, as
 ``zip`` pairs them; the other variables keep their one value.  ``--plot FILE.png`` (or
@@ -470,7 +470,7 @@ class Sweep:
 def sweep(graph: Graph, expression: Node, leaves: dict[str, Scalar],
           ranges: dict[str, Range], undefined: Undefined) -> Sweep:
     """f and its gradients at every point of the ranges, in one pass over arrays (not a
-    Python loop over the points): ``batch.py`` does it, an op at a time."""
+    Python loop over the points): ``engine.py`` does it, a depth at a time."""
     import numpy as np
 
     points = {name: np.linspace(bounds.start, bounds.stop, bounds.count)
@@ -495,7 +495,7 @@ def undefined_note(graph: Graph, expression: Node, leaves: dict[str, Scalar],
     found by evaluating that one point again with plain floats."""
     import numpy as np
 
-    missing = np.isnan(result.value)  # batch.py marks a failing point NaN everywhere
+    missing = np.isnan(result.value)  # the engine marks a failing point NaN everywhere
     if not missing.any():
         return None
     first = int(np.argmax(missing))

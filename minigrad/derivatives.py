@@ -12,7 +12,7 @@ instead of numbers, with the same rules from ``ops.py``:
   each node's gradient (now a node) is multiplied by each operand's partial (now built
   by the op's partial rule run with the node namespace, ``builder.ops``: ``cos(x)`` for
   ``sin(x)``) and added into the operand's gradient.  One sweep gives the gradients
-  with respect to all the leaves you ask for; evaluated, they are the very floats
+  with respect to all the leaves you ask for; evaluated, they are the floats
   :func:`~minigrad.backward` returns, up to the order in which contributions are added.
 * The **forward pass** (:func:`jvp`).  Walking the graph from the leaves, each node's
   *tangent* -- its derivative along a chosen direction, d node / dx for ``{x: 1.0}`` --

@@ -133,7 +133,9 @@ class SumRun:
     of adds each used only by the next.  A stretch runs it as one loop of the same
     additions, in the same order (or one ``numpy.cumsum`` over many points), and passes
     the last node's gradient back to every node and term of it at once: every partial
-    of ``+`` is 1, and a node used only by the next has exactly the next's gradient.
+    of ``+`` is 1, and a node used only by the next has exactly the next's gradient --
+    unless the output differentiated is one of the adds before the last: then the run
+    is passed back add by add (``_adds_of``).
     """
 
     start: int  # the place of the first add's first operand
@@ -431,20 +433,26 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
                     reaches[rows] = True
         else:
             local = reaches[step.rows].tolist()
-            nodes = []
-            for node in reversed(step.nodes):
-                if isinstance(node, SumRun):  # its adds reach the output with its last
-                    places, kinds, place = (node.start, *node.terms), node.kinds, node.places[-1]
-                    if local[place]:
-                        for p in node.places:
-                            local[p] = True
+            nodes: list[Entry | SumRun] = []
+            pending = list(step.nodes)
+            while pending:  # from the stretch's last node back
+                node = pending.pop()
+                if isinstance(node, SumRun):
+                    if not local[node.places[-1]]:
+                        if any(local[p] for p in node.places[:-1]):
+                            pending.extend(_adds_of(node))  # the output is one of its adds
+                        continue
+                    for p in node.places:  # its adds reach the output with its last
+                        local[p] = True
+                    places, kinds = (node.start, *node.terms), node.kinds
                 else:
                     _, places, kinds, place = node
-                if local[place]:
-                    nodes.append(node)
-                    for p, is_node in zip(places, kinds, strict=True):
-                        if is_node:
-                            local[p] = True
+                    if not local[place]:
+                        continue
+                nodes.append(node)
+                for p, is_node in zip(places, kinds, strict=True):
+                    if is_node:
+                        local[p] = True
             if not nodes:
                 continue
             reaches[step.rows] = local
@@ -452,6 +460,18 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
                            step.whole, step.literals)
         kept.append(step)
     return tuple(reversed(kept))
+
+
+def _adds_of(run: SumRun) -> list[Entry]:
+    """A sum run as its adds, one entry each, in order: for a backward pass whose output
+    is one of the adds before the last (whose gradient is then not the last's)."""
+    previous = run.start
+    adds: list[Entry] = []
+    for k, (term, place) in enumerate(zip(run.terms, run.places, strict=True)):
+        kinds = (run.kinds[0] if k == 0 else True, run.kinds[k + 1])
+        adds.append((OPS["add"], (previous, term), kinds, place))
+        previous = place
+    return adds
 
 
 # ---------------------------------------------------------------------------------------
@@ -591,8 +611,10 @@ class _Piece:
     raised: bool = False  # a float rule raised (one point): the rows are unfinished
 
 
-#: Work matrices of at most this many entries are reused from call to call (below).
+#: Work matrices of at most this many entries are reused from call to call (below), at
+#: most four of a shape, of the last few shapes (a sweep over batch sizes keeps few).
 REUSED_ENTRIES = 2**20
+KEPT_SHAPES = 6
 
 
 def _matrix(graph: Graph, rows: int, points: int) -> Any:
@@ -606,6 +628,8 @@ def _matrix(graph: Graph, rows: int, points: int) -> Any:
     """
     if rows * points > REUSED_ENTRIES:
         return np.empty((rows, points))
+    if (rows, points) not in graph.kept.matrices and len(graph.kept.matrices) >= KEPT_SHAPES:
+        graph.kept.matrices.pop(next(iter(graph.kept.matrices)))  # the oldest shape goes
     pool = graph.kept.matrices.setdefault((rows, points), [])
     for matrix in pool:
         if sys.getrefcount(matrix) == 3:  # the pool, this loop, getrefcount's argument
@@ -672,7 +696,12 @@ def _explain(graph: Graph, piece: _Piece, overrides: Mapping[int, Any], output: 
 
     Where the reference finds nothing wrong (numpy's last bit differs from math's at the
     edge of overflow, or a float rule raised for a node that does not reach the output)
-    its numbers replace the engine's at that point.
+    its numbers replace the engine's at that point.  An error names no point when it is
+    the same at every point: a value of a node that depends on no batched input, or a
+    gradient that fails at every point (a gradient depends on what comes after its node
+    too).  Over many points this order -- values first, then gradients -- holds within
+    each piece of points: a gradient failing in an earlier piece is reported before a
+    value failing in a later one.
     """
     if piece.values.shape[1] == 1 and not batched:
         _replace(piece, 0, *_reference(graph, dict(_at(overrides, 0)), output))
@@ -685,7 +714,9 @@ def _explain(graph: Graph, piece: _Piece, overrides: Mapping[int, Any], output: 
                 reference = _reference(graph, _at(overrides, point),
                                        output if gradients else None)
             except EvaluationError as error:
-                if _depends_on_batch(graph, overrides, error.node):
+                everywhere = (bool(failing.all()) if gradients else True) and not (
+                    _depends_on_batch(graph, overrides, error.node))
+                if not everywhere:
                     raise at_point(error, first + point + offset,
                                    _inputs_at(graph, overrides, point)) from None
                 raise

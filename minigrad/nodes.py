@@ -326,7 +326,7 @@ def _operands(args: object, operation: Any) -> tuple[Node | float, ...]:
 
     This is the one gate for literals, whichever way an Operation is made: the
     operators, the functions below, or ``Operation(op, args)`` directly.  What passes
-    it is safe to paste into generated code with ``repr`` (codegen.py): a float
+    it is a plain finite float every interpreter can take (and ``repr`` round-trips): a float
     subclass or ``numpy.float64`` is made a ``float``, and NaN and inf are refused.
     """
     op = operation.op  # attrs converts and sets the fields in order: op is already known

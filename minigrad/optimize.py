@@ -34,6 +34,8 @@ __all__ = ["HESSIAN_METHODS", "least_squares", "minimize"]
 
 #: The ``scipy.optimize.minimize`` methods that use a Hessian: they are given the exact one.
 HESSIAN_METHODS = frozenset({"newton-cg", "dogleg", "trust-ncg", "trust-krylov", "trust-exact"})
+#: The methods that use no derivative at all: they are given none (SciPy would warn).
+DERIVATIVE_FREE = frozenset({"nelder-mead", "powell", "cobyla", "cobyqa"})
 
 
 def _scipy_optimize() -> Any:
@@ -87,7 +89,7 @@ def least_squares(residual: Node, params: Sequence[Scalar], data: Mapping[Any, A
     Returns SciPy's ``OptimizeResult`` (``x``, ``fun``, ``jac``, ``cost``, ``nfev``,
     ``success``, ``message``, ...) with two more fields, by leaf: ``params``, the best-fit
     values, and ``stderr``, each one's standard error ``sqrt(diag((J^T J)^-1) * RSS / (n -
-    p))`` (NaN where it is undefined: fewer points than parameters, or J^T J singular).
+    p))`` (NaN where it is undefined: no more points than parameters, or J^T J singular).
 
     Examples
     --------
@@ -152,7 +154,8 @@ def _data(graph: Graph, parameters: tuple[Scalar, ...],
     overrides = resolve_inputs(graph, data, arrays=True)  # the checks evaluate() makes
     if not has_arrays(overrides):
         raise ValueError("least_squares: data needs at least one array (one value per point)")
-    batch_size(graph, overrides)  # arrays of one length, or the error that says so
+    if batch_size(graph, overrides) == 0:  # arrays of one length, or the error saying so
+        raise ValueError("least_squares: the data arrays are empty: there is nothing to fit")
     inputs = {graph.order[position]: value for position, value in overrides.items()}
     for leaf in inputs:
         if leaf in parameters:
@@ -189,7 +192,7 @@ def _raise_where_undefined(graph: Graph, output: Node, inputs: Mapping[Any, Any]
 # ---------------------------------------------------------------------------------------
 
 
-def minimize(f: Node, params: Sequence[Scalar], method: str | None = None,
+def minimize(f: Node, params: Sequence[Scalar], method: Any = None,
              **kwargs: Any) -> Any:
     """Minimize the scalar ``f`` over ``params`` with ``scipy.optimize.minimize``.
 
@@ -222,7 +225,8 @@ def minimize(f: Node, params: Sequence[Scalar], method: str | None = None,
         values, grads = value_and_grad(graph, f, _params(parameters, x), undefined="nan")
         return float(values[f]), np.array([grads[param] for param in parameters])
 
-    if method is not None and method.lower() in HESSIAN_METHODS:
+    name = method.lower() if isinstance(method, str) else None  # or a callable of SciPy's
+    if name in HESSIAN_METHODS and "hess" not in kwargs and "hessp" not in kwargs:
         rows = hessian(f, list(parameters))
         entries = [entry for row in rows for entry in row]
         hessian_graph = Graph(*entries, *parameters)
@@ -231,13 +235,19 @@ def minimize(f: Node, params: Sequence[Scalar], method: str | None = None,
             values = evaluate(hessian_graph, _params(parameters, x), undefined="nan")
             return np.array([values[entry] for entry in entries]).reshape(len(rows), -1)
 
-        kwargs.setdefault("hess", exact_hessian)
+        kwargs["hess"] = exact_hessian
+    # The exact gradient, unless the method uses none or the caller gives their own.
+    exact_gradient = name not in DERIVATIVE_FREE and "jac" not in kwargs
     start = np.array([param.value for param in parameters], dtype=float)
     if not math.isfinite(value_and_gradient(start)[0]):
         _raise_where_undefined(graph, f, _params(parameters, start))
     with np.errstate(all="ignore"):
-        result = optimize.minimize(value_and_gradient, start, method=method, jac=True,
-                                   **kwargs)
+        if exact_gradient:
+            result = optimize.minimize(value_and_gradient, start, method=method, jac=True,
+                                       **kwargs)
+        else:
+            result = optimize.minimize(lambda x: value_and_gradient(x)[0], start,
+                                       method=method, **kwargs)
     if not math.isfinite(result.fun):
         _raise_where_undefined(graph, f, _params(parameters, result.x))
     result.params = _params(parameters, result.x)

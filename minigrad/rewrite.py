@@ -5,7 +5,7 @@ in ``derivatives.py`` -- makes them through one :class:`NodeBuilder`, which appl
 three rewrites as each node is built (the "smart constructor" of term rewriting):
 
 * **Constant folding.**  An op whose operands are all numbers is computed now, with the
-  op's own float rule, so the result is the very float evaluation would give:
+  op's own float rule, so the result is the float the reference interpreter gives:
   ``2.0 * 3.0`` becomes ``6.0``.  An op that would raise (``log(-1.0)``) is kept as a
   node, so the error is still raised, naming it, when the graph is evaluated.
 * **Identities** that are exact in floating point: ``x + 0``, ``x - 0``, ``x * 1``,

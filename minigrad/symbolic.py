@@ -152,6 +152,9 @@ def from_sympy(expr: Any, leaves: Iterable[Scalar] | Mapping[Any, Scalar] | None
     """
     sympy = _sympy()
     expr = sympy.sympify(expr)
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"from_sympy: {expr!r} ({type(expr).__name__}) is not a real-valued "
+                        "expression")
     by_name = _leaves_by_name(leaves)
     built: dict[Any, Node | float] = {}
     with garbage_collector_paused():
@@ -228,7 +231,9 @@ def _from_part(sympy: Any, part: Any, built: dict[Any, Node | float],
         x, base = args
         if base in (2.0, 10.0):
             return _apply("log2" if base == 2.0 else "log10", [x])
-        return _apply("div", [_apply("log", [x]), math.log(base)])  # type: ignore[arg-type]
+        if isinstance(base, float) and base <= 0.0:
+            raise ValueError(f"from_sympy: {part} has a base that is not positive")
+        return _apply("div", [_apply("log", [x]), _apply("log", [base])])
     if name == "Heaviside":
         if len(args) == 2 and args[1] == 0.0:
             return _apply("step", args[:1])
@@ -240,7 +245,7 @@ def _from_part(sympy: Any, part: Any, built: dict[Any, Node | float],
     return _apply(op, args)
 
 
-def _apply(op: str, args: list[Node | float]) -> Node | float:
+def _apply(op: str, args: list[Node | float]) -> Node:
     return Operation(op, tuple(args))
 
 
@@ -267,9 +272,26 @@ def latex(node: Node) -> str | None:
         _sympy()
     except ModuleNotFoundError:
         return None
-    if _more_nodes_than(node, LATEX_MAX_NODES):
+    if _more_nodes_than(node, LATEX_MAX_NODES) or _tree_size(node) > LATEX_MAX_TERMS:
         return None
     return f"${latex_text(node)}$"
+
+
+#: A formula printed as text writes a shared part out at each use: graphs whose formula
+#: would have more terms than this (``s = (s+1)*(s+2)`` ten times has 36,000 characters)
+#: keep the plain repr.
+LATEX_MAX_TERMS = 2_000
+
+
+def _tree_size(node: Node) -> int:
+    """How many terms ``node``'s formula has when every shared part is written out
+    (counted on the graph, operands first, so never more work than its size)."""
+    graph = Graph(node)
+    size: list[int] = []
+    for other in graph.order:
+        size.append(min(LATEX_MAX_TERMS + 1, 1 + sum(
+            size[graph.index[a]] for a in other.args if isinstance(a, Node))))
+    return size[-1]
 
 
 def latex_text(node: Node) -> str:

@@ -133,7 +133,7 @@ def resolve_inputs(
 
     Keys may be :class:`Scalar` leaves of the graph or their names.  With
     ``arrays=True`` a value may also be a 1-D array of numbers (a batch, see
-    ``batch.py``; a dask array is kept as it is); with the default, numbers only.
+    ``engine.py``; a dask array is kept as it is); with the default, numbers only.
     Raises
 
     * ``KeyError`` for a name no leaf has, or a leaf that is not in the graph;
@@ -369,6 +369,10 @@ class BatchValues(NodeValues):
 
     def __len__(self) -> int:
         return len(self._graph.order)
+
+    def as_list(self) -> list[Any]:
+        """The entries as a list of arrays in ``graph.order``."""
+        return [self[node] for node in self._graph.order]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (BatchValues, (self._graph, self._matrix(), self._size))

@@ -563,3 +563,26 @@ def test_ceil_and_floor_keep_the_sign_of_zero_on_floats_and_in_batches() -> None
         -math.pi, -math.pi, math.atan2(1.0, -1.0)]
     z = atan2(x.floor() * 0.0, -1.0)  # floor(-0.5) = -1; -1 * 0 = -0.0
     assert evaluate(Graph(z))[z] == -math.pi
+
+
+def test_a_gradient_failing_at_some_points_names_the_first() -> None:
+    w, x = Scalar(1e-320, name="w"), Scalar(1.0, name="x")
+    f = (w * x).sqrt()  # d f / d w overflows only where x is huge
+    with pytest.raises(EvaluationError, match=r"at point 1 \(x=1e\+300\)") as caught:
+        value_and_grad(Graph(f), f, {x: np.array([1.0, 1e300, 2.0])})
+    assert caught.value.point == 1
+
+
+def test_batch_results_as_lists_and_a_sweep_over_sizes_keeps_little(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    x = Scalar(1.0, name="x")
+    y = x * x
+    graph = Graph(y)
+    monkeypatch.setattr(engine, "POINTS_PER_PIECE", 2)
+    values = evaluate(graph, {x: np.arange(1.0, 6.0)})
+    assert [row.tolist() for row in values.as_list()] == [[1.0, 2.0, 3.0, 4.0, 5.0],
+                                                          [1.0, 4.0, 9.0, 16.0, 25.0]]
+    monkeypatch.undo()
+    for n in range(2, 40):
+        value_and_grad(graph, y, {x: np.ones(n)})
+    assert len(graph.kept.matrices) <= engine.KEPT_SHAPES

@@ -443,3 +443,22 @@ def test_the_engine_over_many_points_gives_the_references_numbers(
             for node in graph.order:
                 assert ours[node][k] == pytest.approx(theirs[graph.index[node]], rel=1e-12,
                                                       abs=1e-300)
+
+
+@pytest.mark.parametrize(("label", "make"), long_sums())
+def test_every_node_of_a_long_sum_can_be_the_output(label: str, make: object) -> None:
+    # The adds inside a sum run: differentiated as outputs of their own (of this graph,
+    # or of a graph with more outputs), their gradients are the reference's.
+    xs = [Scalar(0.1 * i - 0.7, name=f"x{i}") for i in range(14)]
+    y = make(xs)  # type: ignore[operator]
+    graph = Graph(y, *xs)
+    values = interpret_forward(graph, {})
+    for node in graph.order:
+        if not isinstance(node, Operation):
+            continue
+        expected = interpret_backward(graph, values, graph.index[node])
+        _, grads = engine.run(graph, {}, graph.index[node], "raise")
+        assert grads.as_list() == pytest.approx(expected, rel=1e-14, abs=0.0), node
+        _, batch = engine.run(graph, {graph.index[xs[0]]: np.array([xs[0].value] * 3)},
+                              graph.index[node], "raise")
+        assert [batch[n][1] for n in graph.order] == pytest.approx(expected, rel=1e-14), node

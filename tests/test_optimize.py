@@ -197,3 +197,31 @@ def test_minimize_leaves_other_leaves_as_they_are() -> None:
     p, c = Scalar(0.0, name="p"), Scalar(3.0, name="c")
     result = minimize((p - c) ** 2, [p], method="BFGS")
     assert result.params[p] == pytest.approx(3.0) and p.value == 0.0
+
+
+@pytest.mark.parametrize("method", ["Nelder-Mead", "Powell", "COBYLA"])
+def test_derivative_free_methods_get_no_gradient_and_no_warning(method: str) -> None:
+    p, c = Scalar(0.0, name="p"), Scalar(3.0, name="c")
+    result = minimize((p - c) ** 2, [p], method=method)
+    assert result.params[p] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_a_callers_own_jac_or_method_is_passed_through() -> None:
+    p, c = Scalar(0.0, name="p"), Scalar(3.0, name="c")
+    result = minimize((p - c) ** 2, [p], method="BFGS", jac="2-point")
+    assert result.params[p] == pytest.approx(3.0, abs=1e-5)
+
+    def steepest(fun: Any, x0: Any, jac: Any = None, **options: Any) -> Any:
+        x = np.array(x0, dtype=float)
+        for _ in range(200):
+            x = x - 0.25 * jac(x)
+        return scipy_optimize.OptimizeResult(x=x, fun=fun(x), success=True, nit=200)
+
+    result = minimize((p - c) ** 2, [p], method=steepest)
+    assert result.params[p] == pytest.approx(3.0)
+
+
+def test_empty_data_is_an_error() -> None:
+    a, x, y = Scalar(1.0, name="a"), Scalar(0.0, name="x"), Scalar(0.0, name="y")
+    with pytest.raises(ValueError, match="data arrays are empty"):
+        least_squares(y - a * x, [a], data={x: np.array([]), y: np.array([])})

@@ -216,3 +216,21 @@ def test_the_command_line_prints_latex(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert r"f: \frac{a^{3}}{5} + \sin{\left(b \right)}" in out
     assert "df/da: 0.6 a^{2}" in out
+
+
+def test_a_formula_too_long_to_read_keeps_the_plain_repr() -> None:
+    s: Any = Scalar(1.0, name="s")
+    for _ in range(40):  # 120 nodes, but a formula of 2**40 terms
+        s = (s + 1) * (s + 2)
+    assert s._repr_latex_() is None
+
+
+def test_what_is_not_a_real_expression_or_has_a_bad_base_is_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="not a real-valued expression"):
+        from_sympy(sympy.true)
+    node = from_sympy(sympy.log(X, Y, evaluate=False))
+    leaves = {leaf.name: leaf for leaf in Graph(node).leaves}
+    assert evaluate(Graph(node), {leaves["x"]: 8.0, leaves["y"]: 2.0})[node] == \
+        pytest.approx(3.0)
+    with pytest.raises(ValueError, match="base that is not positive"):
+        from_sympy(sympy.log(X, -2, evaluate=False))
