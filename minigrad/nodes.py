@@ -208,6 +208,17 @@ class Node:
 
         def __getattr__(self, name: str) -> Callable[[], Operation]: ...
 
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            # Only for names a node does not have: micrograd's habits get a pointer to
+            # where the number lives, since a node stores none (see the module docstring).
+            hint = _WHERE_NUMBERS_LIVE.get(name)
+            if name == "value" and isinstance(self, Operation):
+                hint = _WHERE_NUMBERS_LIVE["data"]
+            message = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(message if hint is None else f"{message}: {hint}")
+
     def __str__(self) -> str:
         """The whole expression in infix, e.g. ``3*x**2 + cos(x)*exp(y)`` (cut at 2,000
         characters: a graph with shared parts printed as a tree can be huge)."""
@@ -246,6 +257,15 @@ class Node:
 #: How a node is shown as LaTeX: set by ``minigrad.symbolic`` (which needs SymPy, a layer
 #: above this one), None until then.
 LATEX: Callable[[Node], str | None] | None = None
+
+
+#: What micrograd users reach for, and where MiniGrad keeps it instead.
+_WHERE_NUMBERS_LIVE = {
+    "grad": "nodes store no gradient; gradients come from backward(graph, output): "
+            "grads = backward(Graph(loss), loss); grads[node] (or loss.backward()[node])",
+    "data": "nodes store no value; values come from evaluate(graph): "
+            "evaluate(Graph(node))[node]; a leaf's own input is its .value",
+}
 
 
 #: Node classes known to compare by identity.

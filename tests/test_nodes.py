@@ -249,3 +249,17 @@ def test_graph_rejects_non_nodes() -> None:
 def test_describe_refuses_what_is_not_an_expression() -> None:
     with pytest.raises(TypeError, match="describe renders a node or a number, got str"):
         describe("hi")  # type: ignore[arg-type]
+
+
+def test_micrograd_habits_get_a_hint_to_where_the_numbers_live() -> None:
+    x = Scalar(2.0, name="x")
+    y = x * x
+    with pytest.raises(AttributeError, match=r"no attribute 'grad': .*backward\(Graph"):
+        x.grad
+    with pytest.raises(AttributeError, match=r"no attribute 'data': .*evaluate\(Graph"):
+        y.data
+    with pytest.raises(AttributeError, match=r"'Operation' object has no attribute 'value': "):
+        y.value  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"has no attribute 'nonsense'$"):
+        y.nonsense
+    assert x.value == 2.0 and not hasattr(y, "__array__")
