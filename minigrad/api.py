@@ -38,7 +38,8 @@ from minigrad.values import (
     resolve_inputs,
 )
 
-__all__ = ["backward", "evaluate", "show_code", "value_and_grad", "values_and_gradients"]
+__all__ = ["backward", "compute", "evaluate", "run", "show_code", "value_and_grad",
+           "values_and_gradients"]
 
 
 def evaluate(
@@ -79,13 +80,22 @@ def evaluate(
 
 
 def compute(
-    graph: Graph, inputs: Inputs | None, output: int | None, undefined: Undefined
+    graph: Graph, inputs: Inputs | None, output: int | None, undefined: Undefined,
+    arrays: bool = True,
 ) -> tuple[NodeValues, NodeValues | None]:
-    """Every node's value and, if ``output`` (a position) is given, d output / d node:
-    the one place that sends a call to the engine, to dask, or (no numpy) to the
-    reference interpreter, after checking the arguments."""
+    """Every node's value and, if ``output`` (a position) is given, d output / d node,
+    after checking ``inputs`` (numbers only unless ``arrays``) and ``undefined``."""
     check_undefined(undefined)
-    overrides = resolve_inputs(graph, inputs, arrays=True)
+    return run(graph, resolve_inputs(graph, inputs, arrays=arrays), output, undefined)
+
+
+def run(
+    graph: Graph, overrides: dict[int, Any], output: int | None, undefined: Undefined
+) -> tuple[NodeValues, NodeValues | None]:
+    """:func:`compute` for inputs checked already (``values.resolve_inputs``): the one
+    place that sends a call to the engine, to dask, or (no numpy) to the reference
+    interpreter.  A caller that runs one graph many times on the same data (a fit)
+    checks the data once and comes here."""
     if any(is_dask(value) for value in overrides.values()):
         from minigrad.batch_dask import run_dask
 
@@ -162,8 +172,8 @@ def values_and_gradients(
     """Values of every node and, if ``output`` is given, its gradients, as plain lists
     in ``graph.order`` -- the form that drawings and exports use.  Floats only."""
     position = None if output is None else output_position(graph, output)
-    resolve_inputs(graph, inputs)  # numbers only: a drawing shows one point
-    values, grads = compute(graph, inputs, position, "raise")
+    # numbers only: a drawing shows one point
+    values, grads = compute(graph, inputs, position, "raise", arrays=False)
     return values.as_list(), None if grads is None else grads.as_list()
 
 

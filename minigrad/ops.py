@@ -476,20 +476,15 @@ def _negate(a: object) -> _Text:
     return _Text("-" + (inner.text if inner.precedence > 3 else f"({inner.text})"), 3)
 
 
-_TEXT_PRIMITIVES: dict[str, Callable[..., Any]] = {
-    name: _call(name) for name in PRIMITIVES
-}
-_TEXT_PRIMITIVES.update({
+_TEXT_OPS: dict[str, Callable[..., Any]] = {name: _call(name) for name in (*PRIMITIVES, *OPS)}
+_TEXT_OPS.update({
     "add": _infix("+", 1), "sub": _infix("-", 1), "mul": _infix("*", 2),
     "div": _infix("/", 2), "pow": _infix("**", 4), "neg": _negate,
     "gt": _infix(">", 0), "ge": _infix(">=", 0), "le": _infix("<=", 0),
 })
 #: The text namespace: each op writes itself, so a rule run on names prints itself.
-#: Ops that are not primitives print as calls (``step(a)``), not as their value rule.
-TEXT = namespace(_TEXT_PRIMITIVES, "text")
-for _op in OPS.values():
-    if _op.name not in _TEXT_PRIMITIVES:
-        setattr(TEXT, _op.name, _call(_op.name))
+#: Every op is given (not derived from its value rule), so ``step(a)`` prints as a call.
+TEXT = namespace(_TEXT_OPS, "text")
 
 
 def rule_text(rule: Rule, *names: str) -> str:

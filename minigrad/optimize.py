@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from minigrad.api import evaluate, value_and_grad
+from minigrad.api import evaluate, run, value_and_grad
 from minigrad.derivatives import hessian
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Scalar, brief_repr
@@ -109,8 +109,10 @@ def least_squares(residual: Node, params: Sequence[Scalar], data: Mapping[Any, A
                         f"{type(residual).__name__}")
     graph = Graph(residual)
     parameters = _check_parameters(graph, params, "least_squares")
-    inputs = _data(graph, parameters, data)
-    size = next(len(v) for v in inputs.values() if type(v) is not float)
+    overrides = _data(graph, parameters, data)  # checked once, not at every step
+    size = next(len(v) for v in overrides.values() if type(v) is not float)
+    places = [graph.index[param] for param in parameters]
+    output = graph.index[residual]
     cache: dict[bytes, tuple[Any, Any]] = {}
 
     def residuals_and_jacobian(x: Any) -> tuple[Any, Any]:
@@ -123,21 +125,24 @@ def least_squares(residual: Node, params: Sequence[Scalar], data: Mapping[Any, A
                 nan = np.full(size, math.nan)
                 cache[key] = (nan, np.full((size, len(parameters)), math.nan))
                 return cache[key]
-            values, grads = value_and_grad(graph, residual, {**inputs, **_params(
-                parameters, x)}, undefined="nan")
+            at_x = dict(overrides)
+            at_x.update(zip(places, map(float, x), strict=True))  # finite: checked above
+            values, grads = run(graph, at_x, output, "nan")
+            assert grads is not None
             jacobian = np.column_stack([grads[param] for param in parameters])
             cache[key] = (np.array(values[residual]), jacobian)
         return cache[key]
 
     start = np.array([param.value for param in parameters], dtype=float)
     if not np.isfinite(residuals_and_jacobian(start)[0]).all():  # SciPy would only say so
-        _raise_where_undefined(graph, residual, {**inputs, **_params(parameters, start)})
+        _raise_where_undefined(graph, residual, _by_leaf(graph, overrides, parameters, start))
     kwargs.setdefault("jac", lambda x: residuals_and_jacobian(x)[1])
     with np.errstate(all="ignore"):  # SciPy's own arithmetic on a non-finite trial cost
         result = optimize.least_squares(lambda x: residuals_and_jacobian(x)[0], start,
                                         **kwargs)
     if not (np.isfinite(result.fun).all() and np.isfinite(result.jac).all()):
-        _raise_where_undefined(graph, residual, {**inputs, **_params(parameters, result.x)})
+        _raise_where_undefined(graph, residual, _by_leaf(graph, overrides, parameters,
+                                                         result.x))
     result.params = _params(parameters, result.x)
     result.stderr = dict(zip(parameters, _standard_errors(np, result.jac, result.fun, size),
                              strict=True))
@@ -145,9 +150,10 @@ def least_squares(residual: Node, params: Sequence[Scalar], data: Mapping[Any, A
 
 
 def _data(graph: Graph, parameters: tuple[Scalar, ...],
-          data: Mapping[Any, Any]) -> dict[Any, Any]:
-    """The data, checked before any work: leaves of the graph (or their names) that are
-    not parameters, arrays of numbers of one length, and every other leaf among them."""
+          data: Mapping[Any, Any]) -> dict[int, Any]:
+    """The data, checked before any work, by the leaf's place in ``graph.order``: leaves
+    of the graph (or their names) that are not parameters, arrays of numbers of one
+    length, and every other leaf among them."""
     if not isinstance(data, Mapping):
         raise TypeError(f"least_squares: data must be a mapping leaf -> array, got "
                         f"{type(data).__name__}")
@@ -156,16 +162,16 @@ def _data(graph: Graph, parameters: tuple[Scalar, ...],
         raise ValueError("least_squares: data needs at least one array (one value per point)")
     if batch_size(graph, overrides) == 0:  # arrays of one length, or the error saying so
         raise ValueError("least_squares: the data arrays are empty: there is nothing to fit")
-    inputs = {graph.order[position]: value for position, value in overrides.items()}
-    for leaf in inputs:
+    for leaf in (graph.order[position] for position in overrides):
         if leaf in parameters:
             raise ValueError(f"least_squares: {leaf!r} is a parameter and in data; it is one "
                              "or the other")
-    missing = [leaf for leaf in graph.leaves if leaf not in parameters and leaf not in inputs]
+    given = {graph.order[position] for position in overrides}
+    missing = [leaf for leaf in graph.leaves if leaf not in parameters and leaf not in given]
     if missing:
         raise ValueError(f"least_squares: no data for the leaf {missing[0]!r} (every leaf is a "
                          "parameter or in data; a number in data fixes a leaf)")
-    return inputs
+    return overrides
 
 
 def _standard_errors(np: Any, jacobian: Any, residuals: Any, size: int) -> list[float]:
@@ -180,6 +186,12 @@ def _standard_errors(np: Any, jacobian: Any, residuals: Any, size: int) -> list[
             return [math.nan] * parameters
         variance = float(residuals @ residuals) / (size - parameters)
         return [float(v) for v in np.sqrt(np.diag(covariance) * variance)]
+
+
+def _by_leaf(graph: Graph, overrides: Mapping[int, Any], parameters: tuple[Scalar, ...],
+             x: Any) -> dict[Any, Any]:
+    """The data and the parameters at ``x`` as ``inputs=`` (keyed by leaf)."""
+    return {**{graph.order[p]: v for p, v in overrides.items()}, **_params(parameters, x)}
 
 
 def _raise_where_undefined(graph: Graph, output: Node, inputs: Mapping[Any, Any]) -> None:
