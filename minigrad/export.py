@@ -9,12 +9,15 @@ whose attributes are plain numbers and strings -- what ``networkx.write_graphml`
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from minigrad.api import values_and_gradients
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Operation, Scalar, kind_of
 from minigrad.values import Inputs
+
+if TYPE_CHECKING:  # imported when first used, like Graph.nx: `import minigrad` stays quick
+    import networkx as nx
 
 __all__ = ["to_networkx"]
 
@@ -49,6 +52,8 @@ def to_networkx(
     if not isinstance(graph, Graph):
         raise TypeError(f"to_networkx needs a Graph, got {type(graph).__name__}")
     values, grads = values_and_gradients(graph, output, inputs)
+    import networkx as nx
+
     exported = nx.DiGraph()
     for i, node in enumerate(graph.order):
         data: dict[str, str | float] = {

@@ -33,10 +33,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import networkx as nx
+
+if TYPE_CHECKING:  # networkx is imported when the view is first built (see Graph.nx)
+    import networkx as nx
 
 from minigrad.nodes import Node, Scalar, brief_repr, kind_of, picklable_order, topological_order
 
@@ -191,7 +193,12 @@ def _to_digraph(order: tuple[Node, ...]) -> nx.DiGraph:
 
     A DiGraph keeps one edge per pair, so ``x * x`` has a single edge x -> x*x; the
     operand order and multiplicity live on the node itself, in ``node.args``.
+
+    networkx is imported here, not at the top: it is two thirds of ``import minigrad``'s
+    time, and most programs only evaluate and differentiate.
     """
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(
         (node, {"op": kind_of(node)}) for node in order

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import networkx as nx
 
 from minigrad import Graph, Operation, Scalar, evaluate, relu
@@ -41,6 +44,20 @@ def test_nx_view_holds_node_objects_and_ops() -> None:
     assert nx.is_directed_acyclic_graph(graph.nx)
     assert set(nx.ancestors(graph.nx, n["c"])) == {n["a"], graph.order[1]}
     assert nx.dag_longest_path_length(graph.nx) == 3
+
+
+def test_networkx_is_imported_when_the_view_is_first_used() -> None:
+    """networkx is most of ``import minigrad``'s time (issue 21), so only ``graph.nx``
+    and ``to_networkx`` import it; evaluating and differentiating never do."""
+    code = (
+        "import sys; from minigrad import *\n"
+        "x = Scalar(2.0, name='x'); y = x * x; graph = Graph(y)\n"
+        "value_and_grad(graph, y); diff(y, x); print(y); to_dot(graph)\n"
+        "assert 'networkx' not in sys.modules, 'networkx imported too early'\n"
+        "assert graph.nx.number_of_edges() == 1 and 'networkx' in sys.modules\n"
+        "assert to_networkx(graph).number_of_nodes() == 2\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_shared_nodes_appear_once() -> None:
