@@ -28,6 +28,7 @@ from minigrad.nodes import Constant, Node, Operation, Scalar, as_finite_float, b
 __all__ = [
     "BatchValues",
     "Inputs",
+    "LeafEntries",
     "NodeValues",
     "Undefined",
     "as_batch",
@@ -78,8 +79,8 @@ class NodeValues(Mapping[Node, float]):
     def __getitem__(self, node: Node) -> float:
         try:
             return float(self._values[self._graph.index[node]])
-        except KeyError:
-            raise KeyError(f"{node!r} is not a node of this graph") from None
+        except (KeyError, TypeError):  # TypeError: an unhashable key, such as a list
+            raise not_a_node(self._graph, node) from None
 
     def __contains__(self, node: object) -> bool:
         return node in self._graph.index
@@ -123,7 +124,36 @@ class NodeValues(Mapping[Node, float]):
                 f"by_name: several leaves are named {names}{more}, and a dict keeps one "
                 "entry per name; index by the leaf nodes instead: values[leaf]"
             )
-        return {leaf.name: self[leaf] for leaf in self._graph.leaves if leaf.name is not None}
+        return LeafEntries(
+            (leaf.name, self[leaf]) for leaf in self._graph.leaves if leaf.name is not None
+        )
+
+
+class LeafEntries(dict[str, Any]):
+    """What ``by_name()`` returns: a plain dict name -> entry of the named leaves, whose
+    missing key says what the dict holds (only named leaves) instead of a bare KeyError."""
+
+    def __missing__(self, name: object) -> Any:
+        known = ", ".join(brief_repr(known) for known in list(self)[:10]) or "none"
+        more = f" (and {len(self) - 10:,} more)" if len(self) > 10 else ""
+        raise KeyError(
+            f"by_name() holds the named leaves only ({known}{more}), not {brief_repr(name)};"
+            " for any other node index the result by the node itself: values[node]"
+        )
+
+
+def not_a_node(graph: Graph, key: object) -> KeyError:
+    """The KeyError for ``values[key]`` when key is not a node of the graph, with the
+    hint a user needs: results are keyed by node objects, names go through by_name()."""
+    if isinstance(key, str):
+        if graph.leaves_named(key):
+            hint = f"for a leaf's name use values.by_name()[{brief_repr(key)}] (or values[leaf])"
+        else:
+            hint = f"and no leaf of this graph is named {brief_repr(key)} either"
+        return KeyError(f"results are indexed by node, not by name: {hint}")
+    if isinstance(key, Node):
+        return KeyError(f"{key!r} is not a node of this graph")
+    return KeyError(f"results are indexed by node, got {type(key).__name__} {brief_repr(key)}")
 
 
 def resolve_inputs(
@@ -353,9 +383,12 @@ class BatchValues(NodeValues):
             self._values = _read_only(matrix)  # rows in graph.order
 
     def __getitem__(self, node: Node) -> Any:
-        position = self._graph.index.get(node)
+        try:
+            position = self._graph.index.get(node)
+        except TypeError:  # an unhashable key
+            position = None
         if position is None:
-            return super().__getitem__(node)  # raises the KeyError that says so
+            raise not_a_node(self._graph, node)
         if self._values is not None:
             return self._values[position]  # a row of a read-only view: read-only too
         row = self._kept.get(position)

@@ -157,3 +157,23 @@ def test_values_mapping_rejects_foreign_nodes() -> None:
         values[other]
     with pytest.raises(TypeError):
         values[other] = 1.0  # type: ignore[index]  # read-only
+
+
+def test_a_name_or_a_missing_name_gets_a_hint_not_a_bare_key_error() -> None:
+    """micrograd habits (issue 21): ``values["a"]`` points to by_name(), and by_name()
+    says it holds the named leaves only; a number or a list as a key says what it got."""
+    graph, a, _, _ = make()
+    values = evaluate(graph)
+    with pytest.raises(KeyError, match=r"by node, not by name: .*by_name\(\)\['a'\]"):
+        values["a"]  # type: ignore[index]
+    with pytest.raises(KeyError, match="no leaf of this graph is named 'c'"):
+        values["c"]  # type: ignore[index]
+    with pytest.raises(KeyError, match="indexed by node, got int 3"):
+        values[3]  # type: ignore[index]
+    with pytest.raises(KeyError, match="indexed by node, got list"):
+        values[[a]]  # type: ignore[index]
+    named = values.by_name()
+    assert named == {"a": 1.5, "b": -4.0} and isinstance(named, dict)
+    with pytest.raises(KeyError, match=r"named leaves only \('a', 'b'\), not 'c'.*values\[node\]"):
+        named["c"]
+    assert named.get("c") is None  # a dict still: get() and `in` say nothing
