@@ -111,29 +111,58 @@ def backward_pass(
     if given, are the only operands to pass to (derivative graphs skip the parts that
     no leaf asked about reaches); ``steps`` records each contribution.  Nodes that pass
     nothing back keep ``zero``; their partials are never computed.
+
+    This is the six-line loop of ``notebooks/how_it_works.ipynb``::
+
+        g = {node: 0.0 for node in graph.order}; g[d] = 1.0
+        for node in reversed(graph.order):
+            if isinstance(node, Scalar): continue
+            operands = [values[x] if x in values else x for x in node.args]
+            for k, x in enumerate(node.args):
+                if x in values: g[x] += g[node] * OPS[node.op].partial(k, *operands, values[node])
+
+    plus four guards, each marked [1]-[4] below, and nothing else:
+
+    [1] *Positions, not nodes.*  ``g`` and ``values`` are lists indexed by a node's
+        position in ``graph.order`` (faster than dicts keyed by node), so the loop walks
+        positions backwards -- and starts at the output's, because a node after the
+        output in the order cannot lie on a path to it.
+    [2] *Only nodes that reach the output pass gradients back.*  In a graph of several
+        outputs the others' nodes have gradient 0, and 0 * an infinite partial would
+        raise an error about a node the output does not even use ([3]).
+    [3] *Partials are checked.*  ``partial`` is the op's rule, called through a
+        function that raises :class:`EvaluationError` naming the node when the partial
+        is infinite or undefined (the reference's ``_checked_partial``); no zero
+        gradient is skipped (see the module docstring); and after the loop
+        :func:`interpret_backward` checks every sum stayed finite (two finite
+        contributions of 1e308 add up to inf).
+    [4] *One loop for every namespace.*  ``m.add``/``m.mul`` and ``zero``/``one`` are
+        ``+``, ``*``, 0.0 and 1.0 on floats; on nodes they build the derivative's graph
+        (``derivatives.py``).  ``along`` and ``steps`` serve derivative graphs and
+        :func:`~minigrad.backward_trace`.
     """
     order, index = graph.order, graph.index
-    grads = [zero] * len(order)
+    grads = [zero] * len(order)  # [4] 0.0 on floats, the literal 0.0 on nodes
     grads[output] = one
-    # reaches[i]: does node i lie on a path to the output?  Walking backwards from the
+    # [2] reaches[i]: does node i lie on a path to the output?  Walking backwards from the
     # output, a node is marked by the first user of it that is marked itself.
     reaches = [False] * len(order)
     reaches[output] = True
-    for position in range(output, -1, -1):
+    for position in range(output, -1, -1):  # [1] reversed(graph.order), from the output
         node = order[position]
         if not reaches[position] or not isinstance(node, Operation):
-            continue  # no path to the output, or a leaf: nothing to pass back
+            continue  # [2] no path to the output, or a leaf: nothing to pass back
         gradient, out = grads[position], values[position]
         operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
         for argnum, operand in enumerate(node.args):
             if not isinstance(operand, Node) or (along is not None and operand not in along):
-                continue  # a literal has no gradient; nor does what no one asked about
-            # No shortcut for gradient == 0.0: the partial is computed all the same, since
-            # 0 * partial is only 0 when the partial is finite (see the module docstring).
+                continue  # a literal has no gradient; [4] nor does what no one asked about
+            # [3] No shortcut for gradient == 0.0: the partial is computed all the same,
+            # since 0 * partial is only 0 when the partial is finite (module docstring).
             slope = partial(node, argnum, operands, out)
             j = index[operand]
             reaches[j] = True
-            grads[j] = m.add(grads[j], m.mul(gradient, slope))
+            grads[j] = m.add(grads[j], m.mul(gradient, slope))  # g[x] += g[node] * partial
             if steps is not None:
                 steps.append(Step(position, argnum, j, gradient, slope, grads[j]))
     return grads
