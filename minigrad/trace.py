@@ -97,6 +97,36 @@ class BackwardTrace(Sequence[TraceStep]):
     def __str__(self) -> str:
         return self.table()
 
+    def gradients_after(self, count: int) -> NodeValues:
+        """The gradients as the backward pass holds them after its first ``count`` steps.
+
+        Before any step (``count=0``) only the output has one: 1.  Each step then sets
+        its operand's gradient to the step's ``total``, the sum so far; nodes no step
+        has reached yet still hold 0.  After every step (``count=len(trace)``) they are
+        :attr:`gradients`, the answer.  ``draw_graph(..., step=count)`` draws them.
+
+        Examples
+        --------
+        >>> from minigrad import Scalar, Graph, backward_trace
+        >>> x = Scalar(3.0, name="x")
+        >>> y = x * x
+        >>> trace = backward_trace(Graph(y), y)
+        >>> [trace.gradients_after(k)[x] for k in range(len(trace) + 1)]  # 0, 3, 3 + 3
+        [0.0, 3.0, 6.0]
+        """
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f"count: expected an int, got {type(count).__name__}")
+        if not 0 <= count <= len(self.steps):
+            raise ValueError(f"count: this backward pass has {len(self.steps)} steps, so "
+                             f"it can be 0 to {len(self.steps)}, not {count}")
+        # The backward loop's own start (interpret.backward_pass): zeros, and 1 for the
+        # output; then each step's sum, as the loop writes it.
+        grads = [0.0] * len(self.graph)
+        grads[self.graph.index[self.output]] = 1.0
+        for step in self.steps[:count]:
+            grads[step.operand_position] = step.total
+        return NodeValues(self.graph, grads)
+
     def label(self, position: int) -> str:
         """A node as the table names it: its number and a short rendering."""
         return f"#{position} {describe(self.graph.order[position], max_depth=3, max_chars=24)}"

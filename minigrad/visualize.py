@@ -35,6 +35,18 @@ A value's grad is the sum of the ``←`` numbers on the edges leaving its box.  
 from :func:`~minigrad.backward_trace`, the backward pass recording itself, so the
 picture cannot disagree with :func:`~minigrad.backward`.
 
+``draw_graph(..., step=k)`` shows the backward pass part-way, after its first ``k``
+steps, the step just taken in orange; drawn for ``k = 0, 1, 2, ...`` the pictures show
+the gradients filling in.  They must not jump from one to the next, and dot lays out
+each picture afresh: a box that grows (``grad 0`` becomes ``grad 1.35``) or a label
+that appears moves everything around it.  So each part that changes is given, in
+every step's picture, the room it needs at its largest (HTML-like labels take a
+minimum ``width`` and ``height``), measured by dot itself (:func:`measured_room`).
+With the same sizes in every picture, dot, which is deterministic, places everything
+the same way; the tests check it, coordinate by coordinate.  (The other usual way,
+laying out once and pinning the positions for ``neato -n2``, needs the same sizes
+too, or arrows fall short of a box whose text got shorter.)
+
 Text in the picture means exactly itself.  A leaf may be named ``a|b``, ``{x}``,
 ``<p>``, ``back\\`` or ``"é"``: value boxes are HTML-like tables whose cells are
 XML-escaped, every other string goes through graphviz's own quoting, and backslashes are
@@ -59,6 +71,8 @@ drawing that still takes longer than ``timeout`` seconds is stopped with
 from __future__ import annotations
 
 import html
+import json
+import math
 import os
 import re
 import subprocess
@@ -68,6 +82,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import graphviz
 
 from minigrad.api import values_and_gradients
@@ -115,6 +130,12 @@ EDGE_STYLE = {
 #: The colour of the partial and what flows back (``partials=True``), so that they read
 #: apart from the forward pass (PARTIALS_LEGEND, below, says what they are).
 BACKWARD_COLOR = "#00008b"  # dark blue, in hex: graphviz and SVG name colours differently
+#: In a picture of the backward pass part-way (``draw_graph(..., step=k)``), the step just
+#: taken: its edge, drawn thicker, and its numbers in this colour, and the grad it added
+#: to on this fill.  Colour and line width only: they change nothing dot measures.
+CURRENT_COLOR = "#d9480f"  # orange, apart from black (forward) and dark blue (backward)
+CURRENT_FILL = "#ffe8cc"  # a pale orange, behind black text
+CURRENT_PENWIDTH = 2.5
 OP_STYLE = {"shape": "ellipse", "fontname": "Helvetica", "fontsize": "11"}
 LITERAL_STYLE = {
     "shape": "box", "style": "filled", "fillcolor": "grey92", "fontname": "Helvetica",
@@ -226,19 +247,34 @@ def attributes(attrs: Mapping[str, object]) -> str:
 
 
 def value_label(node: Node, value: float, grad: float | None,
-                number: int | None = None) -> HtmlLabel:
+                number: int | None = None, *, grad_width: int | None = None,
+                current: bool = False) -> HtmlLabel:
     """The label of a value box: a row of cells name (if any) | value | grad (if known),
-    after the node's number ``#i`` (if asked for), which stands outside the box."""
+    after the node's number ``#i`` (if asked for), which stands outside the box.
+
+    For the pictures of the backward pass step by step: ``grad_width`` keeps the grad
+    cell that many points wide at least (the width of the widest grad it will show, so
+    the box keeps its size from step to step), and ``current`` fills it with
+    :data:`CURRENT_FILL` (the step just taken added to it)."""
     cells = []
     if isinstance(node, Scalar) and node.name is not None:
         cells.append(node.name)
     cells.append(f"value {format_number(value)}")
-    if grad is not None:
-        cells.append(f"grad {format_number(grad)}")
     row = "".join(f"<td>{html_text(cell)}</td>" for cell in cells)
+    if grad is not None:
+        row += grad_cell(grad, grad_width, current)
     if number is not None:
         row = f'<td border="0">{number_text(number)}</td>' + row
     return HtmlLabel(f"<<table {TABLE_STYLE}><tr>{row}</tr></table>>")
+
+
+def grad_cell(grad: float, width: int | None = None, current: bool = False) -> str:
+    """A value box's grad cell, ``<td>grad 1.35</td>``; at least ``width`` points wide
+    if given (a minimum: graphviz widens a cell to fit its text), and filled with
+    :data:`CURRENT_FILL` if ``current``."""
+    attrs = ("" if width is None else f' width="{width}"') + (
+        f' bgcolor="{CURRENT_FILL}"' if current else "")
+    return f"<td{attrs}>{html_text(f'grad {format_number(grad)}')}</td>"
 
 
 def number_text(number: int) -> str:
@@ -267,12 +303,22 @@ LEGEND_LINES = (
     "∂  = d result / d operand, the local derivative",
     "←  = grad of the result × ∂, added into the grad of the operand",
 )
-PARTIALS_LEGEND = {
-    "label": HtmlLabel("<" + "".join(f'{html_text(line)}<br align="left"/>'
-                                     for line in LEGEND_LINES) + ">"),
-    "labelloc": "b", "labeljust": "l", "fontname": "Helvetica", "fontsize": "10",
-    "fontcolor": BACKWARD_COLOR,
-}
+#: ... and under a picture of the backward pass part-way, what the orange is.
+STEP_LEGEND_LINE = "orange = the step just taken, and the grad it added to"
+
+
+def legend(lines: Sequence[str], current: str | None = None) -> dict[str, object]:
+    """The graph attributes of a legend under the picture: ``lines`` in
+    :data:`BACKWARD_COLOR`, then ``current`` (if any) in :data:`CURRENT_COLOR`."""
+    text = "".join(f'{html_text(line)}<br align="left"/>' for line in lines)
+    if current is not None:
+        text += f'<font color="{CURRENT_COLOR}">{html_text(current)}</font><br align="left"/>'
+    return {"label": HtmlLabel(f"<{text}>"), "labelloc": "b", "labeljust": "l",
+            "fontname": "Helvetica", "fontsize": "10", "fontcolor": BACKWARD_COLOR}
+
+
+PARTIALS_LEGEND = legend(LEGEND_LINES)
+STEPS_LEGEND = legend(LEGEND_LINES, STEP_LEGEND_LINE)
 
 
 def partial_label(step: TraceStep | None, slot: str | None) -> HtmlLabel:
@@ -285,10 +331,31 @@ def partial_label(step: TraceStep | None, slot: str | None) -> HtmlLabel:
     >>> partial_label(backward_trace(Graph(y), y)[0], "1st")
     '<1st<br/><font color="#00008b">∂ 6.75<br/>← 6.75</font>>'
     """
-    lines = [] if slot is None else [slot]
-    if step is not None:
-        lines.append(f'<font color="{BACKWARD_COLOR}">{"<br/>".join(step_lines(step))}</font>')
-    return HtmlLabel("<" + "<br/>".join(lines) + ">")
+    return HtmlLabel(f"<{edge_text(step, slot)}>")
+
+
+def edge_text(step: TraceStep | None, slot: str | None, colour: str = BACKWARD_COLOR,
+              slot_last: bool = False) -> str:
+    """The HTML-like text of :func:`partial_label`, its step's lines in ``colour``;
+    the slot under them if ``slot_last``."""
+    lines = [] if step is None else [
+        f'<font color="{colour}">{"<br/>".join(step_lines(step))}</font>']
+    if slot is not None:
+        lines.insert(len(lines) if slot_last else 0, slot)
+    return "<br/>".join(lines)
+
+
+def kept_label(step: TraceStep | None, slot: str | None, colour: str = BACKWARD_COLOR,
+               size: tuple[int, int] | None = None) -> HtmlLabel:
+    """An edge label for the pictures step by step: the step's numbers (if it is taken),
+    then the slot (if any), at the bottom of a box at least ``size`` (width, height)
+    points big.  So the label keeps its size before its step and after, and the slot
+    its place, at the bottom: next to the edge, which dot runs along the label's lower
+    side.  Without ``size``: the label as it is, for measuring (:func:`measured_room`)."""
+    width_height = "" if size is None else f' width="{size[0]}" height="{size[1]}"'
+    text = edge_text(step, slot, colour, slot_last=True)
+    return HtmlLabel(f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
+                     f'<tr><td valign="bottom"{width_height}>{text}</td></tr></table>>')
 
 
 def step_lines(step: TraceStep) -> list[str]:
@@ -299,10 +366,31 @@ def step_lines(step: TraceStep) -> list[str]:
 
 # -- the DOT text --------------------------------------------------------------------------
 
+def slot_of(node: Operation, argnum: int) -> str | None:
+    """What the edge of ``node``'s operand ``argnum`` says by itself: its place (``1st``,
+    ``2nd``) if the op's operand order matters, else nothing."""
+    return OPERAND_SLOTS[argnum] if node.op in ORDERED_OPS else None
+
+
+@attrs.frozen
+class Room:
+    """The room, in points, kept for the parts of a picture that change from one step of
+    the backward pass to the next (see :func:`measured_room`).
+
+    Attributes
+    ----------
+    grad_widths : a grad cell's width, by the position of its node.
+    label_sizes : an edge label's width and height, by (node position, argnum).
+    """
+
+    grad_widths: Mapping[int, int] = attrs.field(factory=dict)
+    label_sizes: Mapping[tuple[int, int], tuple[int, int]] = attrs.field(factory=dict)
+
+
 def dot_lines(
     graph: Graph, values: list[float], grads: list[float] | None,
     graph_attr: Mapping[str, object], steps: Sequence[TraceStep] | None = None,
-    numbers: bool = False,
+    numbers: bool = False, step: int | None = None, room: Room | None = None,
 ) -> Iterator[str]:
     """The lines of the DOT text: value box v<i> for each node, op ellipse o<i> for each
     operation, literal box c<i>_<k> for the k-th operand of node i when it is a number.
@@ -310,8 +398,19 @@ def dot_lines(
     ``steps`` (of a backward trace; None: partials not shown) label the edges they run
     along with their partial and contribution; ``numbers`` puts ``#i`` beside each
     node's box.
+
+    ``step`` draws the backward pass as it stands after the first ``step`` of ``steps``
+    (all the steps of the pass; ``grads`` are the gradients at that point): only their
+    edges show their numbers yet, and the last of them, the step just taken, is drawn
+    in :data:`CURRENT_COLOR`, with the grad it added to.  ``room`` keeps each part that
+    changes from step to step at its largest size, so that dot, given boxes and labels
+    of the same sizes in every step's picture, places them all the same way.
     """
-    step_on_edge = {(step.position, step.argnum): step for step in steps or ()}
+    room = room or Room()
+    on_edge = {(step.position, step.argnum): step for step in steps or ()}
+    taken = on_edge if step is None else {  # the edges whose step is done
+        (done.position, done.argnum): done for done in (steps or ())[:step]}
+    current = (steps or ())[step - 1] if step else None  # the step just taken
     yield "digraph minigrad {"
     yield f"    graph {attributes(graph_attr)}"
     yield f"    node {attributes(VALUE_STYLE)}"
@@ -322,19 +421,27 @@ def dot_lines(
             yield f"    v{i} {attributes(number_box(values[i], number))}"
             continue
         grad = grads[i] if grads is not None else None
-        yield f"    v{i} {attributes({'label': value_label(node, values[i], grad, number)})}"
+        label = value_label(node, values[i], grad, number, grad_width=room.grad_widths.get(i),
+                            current=current is not None and current.operand_position == i)
+        yield f"    v{i} {attributes({'label': label})}"
         if not isinstance(node, Operation):
             continue
         yield f"    o{i} {attributes({**OP_STYLE, 'label': op_label(node.op)})}"
         yield f"    o{i} -> v{i}"
-        ordered = node.op in ORDERED_OPS
         for k, operand in enumerate(node.args):
-            slot = OPERAND_SLOTS[k] if ordered else None
+            slot = slot_of(node, k)
             # The slot by the arrowhead; with partials, slot and step in one label in
             # the middle of the edge (dot keeps labels apart, not head labels).
             edge: dict[str, object] = {}
-            if steps is not None and (slot is not None or (i, k) in step_on_edge):
-                edge["label"] = partial_label(step_on_edge.get((i, k)), slot)
+            if step is not None and (i, k) in on_edge:  # its numbers come at its step
+                is_current = current is not None and (current.position, current.argnum) == (i, k)
+                edge["label"] = kept_label(taken.get((i, k)), slot,
+                                           CURRENT_COLOR if is_current else BACKWARD_COLOR,
+                                           room.label_sizes.get((i, k)))
+                if is_current:
+                    edge.update(color=CURRENT_COLOR, penwidth=CURRENT_PENWIDTH)
+            elif steps is not None and (slot is not None or (i, k) in on_edge):
+                edge["label"] = partial_label(on_edge.get((i, k)), slot)
             elif slot is not None:
                 edge["headlabel"] = slot
             if isinstance(operand, Node):
@@ -344,6 +451,58 @@ def dot_lines(
                 yield f"    {source} {attributes(number_box(operand))}"
             yield f"    {source} -> o{i}" + (f" {attributes(edge)}" if edge else "")
     yield "}"
+
+
+def gradients_shown(steps: Sequence[TraceStep]) -> dict[int, list[float]]:
+    """Every grad each operand's box shows in the course of the backward pass, by its
+    position: 0 before the first step that adds to it, then the sum after each.
+
+    The other boxes never change: the output's grad is 1 throughout (no step passes
+    anything to it: steps run from a node to its operands, which come before it), and
+    the grad of a node that no step reaches stays 0.
+
+    >>> from minigrad import Graph, Scalar, backward_trace
+    >>> x = Scalar(3.0, name="x"); y = x * x
+    >>> gradients_shown(backward_trace(Graph(y), y).steps)  # x's: 0, then 3, then 6
+    {0: [0.0, 3.0, 6.0]}
+    """
+    shown: dict[int, list[float]] = {}
+    for step in steps:
+        shown.setdefault(step.operand_position, [0.0]).append(step.total)
+    return shown
+
+
+def measured_room(steps: Sequence[TraceStep], timeout: float | None = DRAW_TIMEOUT) -> Room:
+    """The room that each changing part of the pictures step by step needs, measured by
+    graphviz itself: the widest grad that each box shows during the backward pass
+    ``steps``, and each edge's label once its step's numbers are on it.
+
+    Text widths depend on the fonts installed, so rather than guess them we ask dot: one
+    run of ``dot -Tjson`` on a graph of just those parts, each the label of a node of
+    its own, unconnected.  Sizes are rounded up to whole points, the unit of an
+    HTML-like label's ``width`` and ``height``.
+    """
+    if not steps:
+        return Room()
+    edge_font = {key: EDGE_STYLE[key] for key in ("fontname", "fontsize")}
+    parts: dict[str, dict[str, object]] = {}  # measuring node -> its attributes
+    for i, shown in gradients_shown(steps).items():
+        for j, grad in enumerate(shown):
+            cell = f"<<table {TABLE_STYLE}><tr>{grad_cell(grad)}</tr></table>>"
+            parts[f"grad{i}_{j}"] = {"label": HtmlLabel(cell)}
+    for step in steps:
+        label = kept_label(step, slot_of(step.node, step.argnum))
+        parts[f"edge{step.position}_{step.argnum}"] = {**edge_font, "label": label}
+    source = "".join(f"    {name} {attributes(attrs)}\n" for name, attrs in parts.items())
+    layout = json.loads(run_dot(f"digraph measure {{\n    node {attributes(VALUE_STYLE)}\n"
+                                f"{source}}}\n", "json", quiet=True, timeout=timeout))
+    size = {part["name"]: (math.ceil(float(part["width"]) * 72),  # inches to points
+                           math.ceil(float(part["height"]) * 72)) for part in layout["objects"]}
+    grad_widths = {i: max(size[f"grad{i}_{j}"][0] for j in range(len(shown)))
+                   for i, shown in gradients_shown(steps).items()}
+    label_sizes = {(step.position, step.argnum): size[f"edge{step.position}_{step.argnum}"]
+                   for step in steps}
+    return Room(grad_widths, label_sizes)
 
 
 def to_dot(
@@ -413,13 +572,16 @@ def dot_source(
     *,
     steps: Sequence[TraceStep] | None = None,
     numbers: bool = False,
+    step: int | None = None,
+    room: Room | None = None,
 ) -> str:
     """The DOT text from values and gradients already computed (per ``graph.order``);
     with the steps of a backward trace on the edges if given (``partials``), and node
-    numbers if asked for."""
-    legend = PARTIALS_LEGEND if steps is not None else {}
-    lines = dot_lines(graph, values, grads,
-                      {**DEFAULT_GRAPH_ATTR, **legend, **(graph_attr or {})}, steps, numbers)
+    numbers if asked for; the pass as it stands after ``step`` of its ``steps`` if
+    given, with ``room`` kept for what changes (see :func:`dot_lines`)."""
+    legend = STEPS_LEGEND if step is not None else PARTIALS_LEGEND if steps is not None else {}
+    lines = dot_lines(graph, values, grads, {**DEFAULT_GRAPH_ATTR, **legend, **(graph_attr or {})},
+                      steps, numbers, step, room)
     return "\n".join(lines) + "\n"
 
 
@@ -655,6 +817,7 @@ def draw_graph(
     gradients: bool = True,
     partials: bool = False,
     numbers: bool = False,
+    step: int | None = None,
     graph_attr: Mapping[str, str | int | float] | None = None,
     max_nodes: int | None = DRAW_MAX_NODES,
     timeout: float | None = DRAW_TIMEOUT,
@@ -673,6 +836,18 @@ def draw_graph(
     limit).  Other parameters as for :func:`to_dot`: ``partials=True`` writes each
     edge's partial and what flows back along it, ``numbers=True`` numbers the nodes.
 
+    ``step=k`` draws the backward pass part-way, as it stands after its first ``k``
+    steps (the steps of :func:`~minigrad.backward_trace`; ``0``: only the output has its
+    grad, 1): each grad is the sum so far
+    (:meth:`~minigrad.trace.BackwardTrace.gradients_after`), an edge shows its ``∂`` and
+    ``←`` once its step is taken, and step ``k`` itself, the one just taken, is orange:
+    its edge, drawn thicker, and the grad it added to.  Draw ``k = 0, 1, ...,
+    len(trace)`` one after another to watch the gradients fill in: every box and label
+    keeps its place from one picture to the next.  That is because each part that
+    changes (a grad, an edge's numbers) is given in every picture the room it needs at
+    its largest, which dot measures at once (so ``step`` runs dot before the picture is
+    shown); with the same sizes everywhere, dot lays every picture out the same way.
+
     Examples
     --------
     >>> from minigrad import Scalar
@@ -680,11 +855,53 @@ def draw_graph(
     >>> drawing = draw_graph(x - x, partials=True, numbers=True)
     >>> "∂ -1<br/>← -1" in drawing.source  # the second use of x sends back -1
     True
+
+    The backward pass of ``x * x`` step by step (in Jupyter, ``display`` each picture):
+    x's grad is 0 before the first step, 3 after it (the first use of x sends back
+    3), and 6 after the second, which is orange in the last picture.
+
+    >>> y = x * x
+    >>> pictures = [draw_graph(y, step=k) for k in range(3)]
+    >>> [re.findall(">grad ([0-9])</td>", picture.source)[0] for picture in pictures]
+    ['0', '3', '6']
+    >>> f'bgcolor="{CURRENT_FILL}">grad 6' in pictures[2].source
+    True
     """
-    graph, _ = as_graph(node_or_graph)
-    check_size(graph, max_nodes, partials=partials)
-    dot_text = to_dot(graph, inputs, output=output, gradients=gradients, partials=partials,
-                      numbers=numbers, graph_attr=graph_attr)
+    graph, default_output = as_graph(node_or_graph)
+    if step is None:
+        check_size(graph, max_nodes, partials=partials)
+        dot_text = to_dot(graph, inputs, output=output, gradients=gradients,
+                          partials=partials, numbers=numbers, graph_attr=graph_attr)
+    else:
+        check_size(graph, max_nodes, partials=True)
+        dot_text = step_source(graph, output or default_output, inputs, step,
+                               gradients=gradients, numbers=numbers, graph_attr=graph_attr,
+                               timeout=timeout)
     drawing = Drawing(dot_text)
     drawing.timeout = timeout
     return drawing
+
+
+def step_source(
+    graph: Graph, output: Node, inputs: Inputs | None, step: int, *,
+    gradients: bool = True, numbers: bool = False,
+    graph_attr: Mapping[str, str | int | float] | None = None,
+    timeout: float | None = DRAW_TIMEOUT,
+) -> str:
+    """The DOT text of ``draw_graph(..., step=step)``: the backward pass of ``output``
+    after its first ``step`` steps, every changing part kept at its largest size."""
+    if not gradients:
+        raise ValueError("step= shows the backward pass, which gradients=False skips")
+    trace = backward_trace(graph, output, inputs)
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise TypeError(f"step: expected an int, got {type(step).__name__}")
+    if not 0 <= step <= len(trace):
+        raise ValueError(f"step={step}: the backward pass of this graph has {len(trace)} "
+                         f"steps, so step can be 0 (before the first) to {len(trace)}")
+    try:
+        room = measured_room(trace.steps, timeout)
+    except DotNotFoundError:  # then nothing can draw it: showing it raises this again,
+        room = Room()         # with the advice on installing graphviz
+    return dot_source(graph, list(trace.values.values()),
+                      list(trace.gradients_after(step).values()), graph_attr,
+                      steps=trace.steps, numbers=numbers, step=step, room=room)

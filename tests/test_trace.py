@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from peers import MINIGRAD_OPS
 from test_random_dags import Program, programs
@@ -60,3 +61,27 @@ def test_the_trace_is_the_backward_pass(program: Program) -> None:
     for step in trace:
         final[step.operand] = step.total
     assert all(grads[node] == total for node, total in final.items())
+    # After every step, the gradients as the pass holds them are the answer.
+    after = trace.gradients_after(len(trace))
+    assert all(after[node] == grads[node] for node in graph.order)
+
+
+def test_gradients_after_each_step() -> None:
+    # u = x*x is used twice: its gradient is 1 after w's step to it, 1 + cos(u) after
+    # sin's; x's comes last, in two shares of g[u] * x.
+    x = Scalar(0.5, name="x")
+    u = x * x
+    w = u + u.sin()
+    trace = backward_trace(Graph(w), w)
+    before = trace.gradients_after(0)
+    assert [before[n] for n in (x, u, w)] == [0.0, 0.0, 1.0]  # only the output's 1
+    sums = [(trace.gradients_after(k)[u], trace.gradients_after(k)[x])
+            for k in range(len(trace) + 1)]
+    full = 1 + math.cos(0.25)
+    assert sums == [(0.0, 0.0), (1.0, 0.0), (1.0, 0.0), (full, 0.0), (full, full * 0.5),
+                    (full, full * 0.5 * 2)]
+    assert all(trace.gradients_after(k)[w] == 1.0 for k in range(len(trace) + 1))
+    with pytest.raises(ValueError, match="has 5 steps, so it can be 0 to 5, not 6"):
+        trace.gradients_after(6)
+    with pytest.raises(TypeError, match="expected an int, got float"):
+        trace.gradients_after(1.0)  # type: ignore[arg-type]
