@@ -22,6 +22,10 @@ nodes that parsing the whole text would, with no depth limit on flat sums and pr
 Only real nesting (``a**a**a...``, ``-(-(-...))``, parentheses) is still limited.
 
 Each factor's tree is walked with an explicit stack, so nothing here recurses.
+
+Messages show user text through one helper, :func:`shown` (and :func:`shown_list` for
+many names): a 130,000-character variable name costs a message one short line, not
+two copies of itself.
 """
 
 from __future__ import annotations
@@ -36,7 +40,15 @@ from collections.abc import Iterator, Mapping
 from minigrad.nodes import FUNCTION_OPS, Node, Operation, Scalar, as_finite_float
 from minigrad.ops import OPS
 
-__all__ = ["FUNCTIONS", "MAX_EXPRESSION_LENGTH", "ParseError", "parse_expression"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_EXPRESSION_LENGTH",
+    "MissingValues",
+    "ParseError",
+    "parse_expression",
+    "shown",
+    "shown_list",
+]
 
 #: The functions of the language: the function-style ops of the table, in its order.
 #: Each takes as many arguments as its op has operands.
@@ -55,6 +67,13 @@ PRODUCT_OPS = {symbol: INFIX_OPS[symbol] for symbol in "*/"}
 SPLIT_AT = {*SUM_OPS, *PRODUCT_OPS}
 #: Enough for a sum of 100,000 terms; a bound, so that a huge text is refused at once.
 MAX_EXPRESSION_LENGTH = 1_000_000
+
+#: User text up to this long is shown whole in a message (an expression, with a caret
+#: under the place); longer, its two ends.
+SHOWN_WHOLE = 200
+SHOWN_AT_EACH_END = 30
+#: A message lists at most this many names, then says how many more there are.
+NAMES_SHOWN = 10
 
 #: Spaces and line continuations (a backslash ending a line) before or after a piece.
 _LAYOUT_AT_START = re.compile(r"(?:\s|\\\r?\n)*")
@@ -79,9 +98,63 @@ class ParseError(ValueError):
         self.reason, self.text, self.offset = reason, text, offset
 
     def __str__(self) -> str:
-        if self.offset is None or "\n" in self.text or len(self.text) > 200:
+        if self.offset is None or "\n" in self.text or len(self.text) > SHOWN_WHOLE:
             return self.reason
         return f"{self.reason}\n  {self.text}\n  {' ' * self.offset}^"
+
+
+# -- user text in messages ---------------------------------------------------------------------
+
+def shown(text: str, quoted: bool = False) -> str:
+    r"""User text as a message shows it: whole when short, else its two ends around an
+    ellipsis and its length; ``quoted`` as Python quotes a string.  What cannot be
+    printed (a line break) is escaped, so a message stays one line.
+
+    Examples
+    --------
+    >>> shown("x_1"), shown("x_1", quoted=True), shown("1\n2")
+    ('x_1', "'x_1'", '1\\n2')
+    >>> shown("b" * 130_000)
+    'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb…bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb (130,000 characters)'
+    """
+    long = len(text) > SHOWN_WHOLE
+    piece = f"{text[:SHOWN_AT_EACH_END]}…{text[-SHOWN_AT_EACH_END:]}" if long else text
+    if quoted:
+        piece = repr(piece)
+    elif not piece.isprintable():
+        piece = repr(piece)[1:-1]
+    return f"{piece} ({len(text):,} characters)" if long else piece
+
+
+def shown_list(names: list[str]) -> str:
+    """Names for a message, each :func:`shown`: the first few, then how many more.
+
+    >>> shown_list(["a", "b"])
+    'a, b'
+    >>> shown_list([f"x{i}" for i in range(100_000)])
+    'x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 and 99,990 more'
+    """
+    text = ", ".join(shown(name) for name in names[:NAMES_SHOWN])
+    return text + (f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN
+                   else "")
+
+
+class MissingValues(ParseError):
+    """Variables of the expression that have no value: ``names``, every one of them, in
+    order of first use (``used``: every variable of the expression, in the same order).
+    ``offset`` points at the first use when only one name is missing."""
+
+    def __init__(self, names: list[str], used: list[str], text: str,
+                 offset: int | None) -> None:
+        if len(names) == 1:  # a long name is shown once, abbreviated
+            (name,) = names
+            example = f"{name}=NUMBER" if len(name) <= SHOWN_WHOLE else "it as NAME=NUMBER"
+            reason = f"variable {shown(name, quoted=True)} has no value; pass {example}"
+        else:
+            reason = (f"{len(names):,} variables have no value: {shown_list(names)}; pass "
+                      "each as NAME=NUMBER")
+        super().__init__(reason, text, offset if len(names) == 1 else None)
+        self.names, self.used = names, used
 
 
 # -- splitting a text into terms and factors ------------------------------------------------
@@ -205,15 +278,19 @@ def _describe_forbidden(node: ast.AST) -> str:
 
 def _build(
     tree: ast.expr, text: str, shift: int, values: Mapping[str, float],
-    leaves: dict[str, Scalar],
+    leaves: dict[str, Scalar], missing: dict[str, int],
 ) -> Operand:
     """Nodes from one factor's syntax tree (whose source starts at ``text[shift]``);
-    new variables are added to ``leaves``."""
+    new variables are added to ``leaves``.  A variable without a value is added too,
+    as a stand-in, and to ``missing`` with where it is first used: the caller reports
+    every missing name at once, after the whole expression is read."""
+
+    def offset_of(node: ast.AST) -> int:
+        return shift + _char_offset(text[shift:], getattr(node, "lineno", 1),
+                                    getattr(node, "col_offset", 0))
 
     def fail(reason: str, node: ast.AST) -> ParseError:
-        offset = _char_offset(text[shift:], getattr(node, "lineno", 1),
-                              getattr(node, "col_offset", 0))
-        return ParseError(reason, text, shift + offset)
+        return ParseError(reason, text, offset_of(node))
 
     # Post-order walk with an explicit stack: a node is built after its children,
     # whose results wait on `results`.
@@ -223,7 +300,7 @@ def _build(
         node, children_done = stack.pop()
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise fail(f"{node.value!r:.20} is not a real number", node)
+                raise fail(f"{shown(repr(node.value))} is not a real number", node)
             try:
                 results.append(as_finite_float(node.value, "number"))
             except ValueError:  # 1e999 parses as inf; a 400-digit int overflows float()
@@ -232,8 +309,8 @@ def _build(
             # ast has already NFKC-normalized the name, as Python does for identifiers.
             if node.id not in leaves:
                 if node.id not in values:
-                    raise fail(f"variable {node.id!r} has no value; pass {node.id}=NUMBER", node)
-                leaves[node.id] = Scalar(values[node.id], name=node.id)
+                    missing[node.id] = offset_of(node)
+                leaves[node.id] = Scalar(values.get(node.id, 0.0), name=node.id)
             results.append(leaves[node.id])
         elif isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPS:
             if not children_done:
@@ -254,8 +331,8 @@ def _build(
         elif isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
             if name not in FUNCTIONS:
-                shown = f"{name!r}" if name else "this"
-                raise fail(f"cannot call {shown}: the functions are {', '.join(FUNCTIONS)}",
+                called = shown(name, quoted=True) if name else "this"
+                raise fail(f"cannot call {called}: the functions are {', '.join(FUNCTIONS)}",
                            node.func)
             arity = OPS[name].arity
             if node.keywords or len(node.args) != arity:
@@ -282,7 +359,8 @@ def parse_expression(
 
     Returns the expression (a node, or a float if the text is just a number) and the
     leaves by name, in order of first use.  Raises :class:`ParseError` for anything
-    outside the language and for variables without a value.  Sums and products may have
+    outside the language, and its :class:`MissingValues` naming every variable without
+    a value.  Sums and products may have
     any number of terms (``x0 + x1 + ... + x99999``).
 
     Examples
@@ -310,15 +388,18 @@ def parse_expression(
     trees = [[_syntax_tree(text, start, end) for _, start, end in factors]
              for _, factors in terms]
     leaves: dict[str, Scalar] = {}
+    missing: dict[str, int] = {}  # name -> where it is first used
     expression: Operand | None = None
     for (sum_operator, factors), factor_trees in zip(terms, trees, strict=True):
         term: Operand | None = None
         for (product_operator, _, _), (tree, shift) in zip(factors, factor_trees, strict=True):
-            factor = _build(tree, text, shift, values, leaves)
+            factor = _build(tree, text, shift, values, leaves, missing)
             term = factor if term is None else Operation(PRODUCT_OPS[product_operator],
                                                          (term, factor))
         assert term is not None  # every term has a factor
         expression = term if expression is None else Operation(SUM_OPS[sum_operator],
                                                                (expression, term))
     assert expression is not None  # there is a term
+    if missing:
+        raise MissingValues(list(missing), list(leaves), text, next(iter(missing.values())))
     return expression, leaves

@@ -39,7 +39,7 @@ def shape(expression: Node | float) -> object:
 
 def parse_whole(text: str) -> Node | float:
     """What the parser built before: Python's parse of the whole text, then the whitelist."""
-    return _build(ast.parse(text.strip(), mode="eval").body, text, 0, VALUES, {})
+    return _build(ast.parse(text.strip(), mode="eval").body, text, 0, VALUES, {}, {})
 
 
 # -- long flat sums and products ------------------------------------------------------------
