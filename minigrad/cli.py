@@ -9,9 +9,10 @@
 
 Derivatives, after the table: ``--diff x`` prints the derivative as an expression
 and its value, ``df/dx = 3*x**2 = 12.0`` (from :func:`minigrad.diff`; give it once
-per variable); ``--hessian`` the matrix of second derivatives, a row and a column per
-variable (:func:`minigrad.hessian`); ``--trace`` the backward pass step by step
-(:func:`minigrad.backward_trace`).  ``--json`` prints all of it as one object:
+per variable; the table cuts a text longer than 2,000 characters, and says so;
+``--json`` gives it whole); ``--hessian`` the matrix of second derivatives, a row and
+a column per variable (:func:`minigrad.hessian`); ``--trace`` the backward pass step
+by step (:func:`minigrad.backward_trace`).  ``--json`` prints all of it as one object:
 ``{"value": ..., "gradients": {...}}``, plus ``"derivatives"``, ``"hessian"`` and
 ``"trace"`` when asked for.
 
@@ -50,15 +51,22 @@ imported only when used.
 
 An expression may start with ``-`` (``minigrad "-a*b" a=1 b=2``): an argument that
 starts with ``-`` but is not one of the options is the expression.  Variable names are
-Python identifiers, ``é`` included.
+Python identifiers, ``é`` included.  The expression ``-`` is read from standard input,
+and ``--file FILE`` reads it from a file (UTF-8; the words on the command line are then
+all NAME=VALUE): one shell argument holds at most 128 KiB on Linux, the parser takes a
+million characters.  ``--version`` prints MiniGrad's version.
 
-Every problem -- a syntax error, a forbidden construct, a missing or non-numeric
-variable, a domain error such as ``log(-1)``, a graph too big to draw -- ends the
+Every problem -- a syntax error, a forbidden construct, missing or non-numeric
+variables, a domain error such as ``log(-1)``, a graph too big to draw -- ends the
 program with a one-line message (plus a caret line for positions) and a non-zero exit
-status, never a traceback: 2 for bad input, 1 for an expression that cannot be
-evaluated or drawn, numpy or matplotlib missing included.  Output the terminal cannot
-encode is written as ``\\xe9``-style escapes, and a reader that goes away (``minigrad
-... | head -1``) ends the program quietly, as it does other Unix tools.
+status, never a traceback.  Every variable without a value and every value without a
+variable are named at once; long user text is shown abbreviated (``parse.shown``).  The
+exit status is 2 when the command cannot run as given -- a bad argument, expression
+text or file, or an optional dependency (numpy, matplotlib, sympy, graphviz's dot) not
+installed -- and 1 when the expression cannot be evaluated or its graph cannot be drawn;
+the numbers already computed are printed first.  Output the terminal cannot encode
+is written as ``\\xe9``-style escapes, and a reader that goes away
+(``minigrad ... | head -1``) ends the program quietly, as it does other Unix tools.
 """
 
 from __future__ import annotations
@@ -73,19 +81,28 @@ import re
 import shutil
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 import graphviz
 
+from minigrad import __version__
 from minigrad.api import evaluate, value_and_grad, values_and_gradients
 from minigrad.derivatives import diff, hessian
 from minigrad.errors import EvaluationError
 from minigrad.graph import Graph
 from minigrad.nodes import Node, Scalar, describe, format_number
-from minigrad.parse import FUNCTIONS, ParseError, parse_expression
+from minigrad.parse import (
+    FUNCTIONS,
+    MAX_EXPRESSION_LENGTH,
+    MissingValues,
+    ParseError,
+    parse_expression,
+    shown,
+    shown_list,
+)
 from minigrad.svg import to_svg
 from minigrad.trace import BackwardTrace, TraceStep, backward_trace
 from minigrad.values import Undefined
@@ -106,13 +123,27 @@ if TYPE_CHECKING:  # numpy is an optional extra: imported only for a range
 
 __all__ = ["main"]
 
-BAD_INPUT, CANNOT_EVALUATE = 2, 1
+#: Exit statuses.  2: the command cannot run as given -- an argument, the expression's text,
+#: a file that cannot be read or written, or the installation (an optional dependency such
+#: as numpy, matplotlib or graphviz's dot that is missing) must change; argparse's own
+#: errors exit 2 as well.  1: the command is right, but this expression's numbers are not:
+#: it cannot be evaluated (log(-1)) or its graph cannot be drawn (too big, dot failed).
+CANNOT_RUN, CANNOT_EVALUATE = 2, 1
 #: Exit status when the reader of standard output has gone away (Python's own choice).
 BROKEN_PIPE = 1
 RENDER_FORMATS = ("svg", "png", "pdf")
 #: An unknown argument of this shape is a mistyped option; any other is an expression.
 LONG_OPTION = re.compile(r"--[A-Za-z]")
 DOT_TEXT_INSTEAD = "write the DOT text with --dot FILE (or --dot - for standard output)"
+#: The expression ``-`` (or ``--file -``) is read from standard input.
+STANDARD_INPUT = "-"
+#: The table shows a derivative's text up to this many characters (and says so).
+TABLE_TEXT = 2_000
+#: --json gives a derivative's text whole up to this many characters: about 10 MB, three
+#: seconds to write.  A derivative's text can grow as the square of the expression's (a
+#: nested function's derivative repeats its operand's text), so some bound is needed;
+#: beyond it, "expression" is null and a note says why -- never a text cut short.
+MAX_DERIVATIVE_TEXT = 10_000_000
 #: --hessian prints a row and a column per variable; beyond this many, refused.
 MAX_HESSIAN_VARIABLES = 100
 #: A range has at most this many points: --json and the plot hold them all, and where f
@@ -125,6 +156,8 @@ ROWS_AT_EACH_END = 5
 PLOT_FORMATS = ("png", "svg", "pdf")
 #: --plot draws a line per gradient; beyond this many variables, only the ranged ones'.
 MAX_PLOTTED_GRADIENTS = 10
+#: The plot's legend, below it, has at most this many entries side by side.
+LEGEND_COLUMNS = 3
 
 
 class UsageError(Exception):
@@ -136,8 +169,9 @@ class CannotDraw(Exception):
 
 
 class MissingExtra(Exception):
-    """An optional dependency (numpy, matplotlib) that is not installed: printed as one
-    line naming the pip extra that brings it, exit status 1."""
+    """An optional dependency (numpy, matplotlib, sympy, graphviz's dot) that is not
+    installed: printed as one line saying how to install it, exit status 2 -- the
+    installation, like the command line, must change before the command can run."""
 
 
 def variable_name(text: str) -> str | None:
@@ -169,9 +203,10 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float | Range]:
         before, equals, text = assignment.partition("=")
         name = variable_name(before)
         if not equals or name is None:
-            raise UsageError(f"expected NAME=VALUE with a variable name, got {assignment!r}")
+            raise UsageError("expected NAME=VALUE with a variable name, got "
+                             f"{shown(assignment, quoted=True)}")
         if name in values:
-            raise UsageError(f"{name} is given twice")
+            raise UsageError(f"{shown(name)} is given twice")
         if ":" in text:
             values[name] = parse_range(name, text)
             continue
@@ -190,13 +225,13 @@ def parse_range(name: str, text: str) -> Range:
     """
     parts = text.split(":")
     if len(parts) != 3:
-        raise UsageError(f"{name}={text:.40}: a range is START:STOP:N, N points from START "
-                         f"to STOP, both included (e.g. {name}=-6:6:101)")
+        raise UsageError(f"{shown(f'{name}={text}')}: a range is START:STOP:N, N points from "
+                         "START to STOP, both included (e.g. x=-6:6:101)")
     start_text, stop_text, count_text = parts
     start = finite_number(name, text, "START", start_text)
     stop = finite_number(name, text, "STOP", stop_text)
     if not math.isfinite(stop - start):  # numpy.linspace would step by inf
-        raise UsageError(f"{name}={text:.40}: the range is too wide for floats "
+        raise UsageError(f"{shown(f'{name}={text}')}: the range is too wide for floats "
                          "(STOP - START overflows)")
     return Range(start, stop, range_count(name, text, count_text))
 
@@ -207,9 +242,10 @@ def finite_number(name: str, text: str, what: str, number: str) -> float:
     try:
         value = float(number)
     except ValueError:
-        raise UsageError(f"{name}={text:.40}: {what} {number!r:.40} is not a number") from None
+        raise UsageError(f"{shown(f'{name}={text}')}: {what} {shown(number, quoted=True)} "
+                         "is not a number") from None
     if not math.isfinite(value):
-        raise UsageError(f"{name}={text:.40}: {what} must be a finite number")
+        raise UsageError(f"{shown(f'{name}={text}')}: {what} must be a finite number")
     return value
 
 
@@ -217,11 +253,11 @@ def range_count(name: str, text: str, count_text: str) -> int:
     """N of the range ``name=text``: a whole number of points, 1 to MAX_POINTS."""
     digits = count_text.lstrip("0")
     if re.fullmatch("[0-9]+", count_text) is None or not digits:
-        raise UsageError(f"{name}={text:.40}: N, the number of points, must be a whole number "
-                         f"of at least 1, got {count_text!r:.40}")
+        raise UsageError(f"{shown(f'{name}={text}')}: N, the number of points, must be a whole "
+                         f"number of at least 1, got {shown(count_text, quoted=True)}")
     # Compared as text first: int() of thousands of digits is slow, and refused.
     if len(digits) > len(str(MAX_POINTS)) or int(digits) > MAX_POINTS:
-        raise UsageError(f"{name}={text:.40}: too many points; a range has at most "
+        raise UsageError(f"{shown(f'{name}={text}')}: too many points; a range has at most "
                          f"{MAX_POINTS:,} (each is computed and kept in memory)")
     return int(digits)
 
@@ -229,7 +265,7 @@ def range_count(name: str, text: str, count_text: str) -> int:
 def check_ranges(ranges: dict[str, Range]) -> None:
     """Ranges are paired point by point, as ``zip`` pairs them: they need one N."""
     if len({bounds.count for bounds in ranges.values()}) > 1:
-        counts = ", ".join(f"{name} has {bounds.count:,}" for name, bounds in ranges.items())
+        counts = shown_list([f"{name} has {bounds.count:,}" for name, bounds in ranges.items()])
         raise UsageError("ranges are paired point by point, so they must have the same "
                          f"number of points N; {counts}")
 
@@ -237,9 +273,9 @@ def check_ranges(ranges: dict[str, Range]) -> None:
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minigrad",
-        usage="minigrad [-h] [--json] [--diff NAME] [--hessian] [--latex] [--trace] [--dot FILE] "
-        "[--render FILE] [--partials] [--numbers] [--plot FILE] "
-        "EXPR [NAME=VALUE | NAME=START:STOP:N ...]",
+        usage="minigrad [-h] [--version] [--json] [--diff NAME] [--hessian] [--latex] [--trace] "
+        "[--dot FILE] [--render FILE] [--partials] [--numbers] [--plot FILE] "
+        "{EXPR | - | --file FILE} [NAME=VALUE | NAME=START:STOP:N ...]",
         # Raw: the examples keep their lines, so the description is wrapped by hand.
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Evaluate an expression, differentiate it with respect to every "
@@ -249,14 +285,32 @@ def argument_parser() -> argparse.ArgumentParser:
         '  minigrad "sin(x)*x**2" x=-6:6:101               '
         "a table: 101 points from -6 to 6\n"
         '  minigrad "sin(x)*x**2" x=-6:6:101 --plot f.png  '
-        "f and df/dx, drawn (needs matplotlib)",
+        "f and df/dx, drawn (needs matplotlib)\n"
+        "  minigrad --file f.txt x=1 y=2                   "
+        "the expression read from a file\n"
+        '  echo "x*y + 1" | minigrad - x=1 y=2             '
+        "... or from standard input\n"
+        "\n"
+        "exit status:\n"
+        "  0  done\n"
+        "  1  the expression cannot be evaluated (log(-1)) or its graph cannot be\n"
+        "     drawn (too big, dot failed); the table is printed first\n"
+        "  2  the command cannot run as given: a bad argument, expression text or\n"
+        "     file, or a missing optional dependency (numpy, matplotlib, sympy,\n"
+        "     graphviz's dot for --render .png or .pdf)",
     )
+    parser.add_argument("--version", action="version", version=f"minigrad {__version__}")
     # One list for the expression and the assignments: see parse_arguments.
     parser.add_argument("words", nargs="*", metavar="EXPR NAME=VALUE",
                         help="an expression, e.g. 'a**3/5 + relu(b**2)' or '-a*b' "
-                        f"(functions: {' '.join(FUNCTIONS)}), then a value for each "
-                        "variable, or a range START:STOP:N: N points from START to STOP, "
-                        "both included (needs numpy)")
+                        f"(functions: {' '.join(FUNCTIONS)}), or - to read it from "
+                        "standard input; then a value for each variable, or a range "
+                        "START:STOP:N: N points from START to STOP, both included "
+                        "(needs numpy)")
+    parser.add_argument("--file", metavar="FILE",
+                        help="read the expression from FILE (UTF-8 text; - for standard "
+                        "input), for one longer than a shell argument may be (128 KiB on "
+                        "Linux); every word on the command line is then a NAME=VALUE")
     parser.add_argument("--json", action="store_true",
                         help='print {"value": ..., "gradients": {...}} instead of a table '
                         "(for a range: lists, one number per point)")
@@ -299,15 +353,57 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     arguments, unknown = parser.parse_known_args(argv)
     mistyped = [argument for argument in unknown if LONG_OPTION.match(argument)]
     if mistyped:
-        parser.error(f"unrecognized arguments: {' '.join(mistyped)}")
+        parser.error(f"unrecognized arguments: {shown_list(mistyped)}")
     first_position: dict[str, int] = {}
     for position, argument in enumerate(argv):
         first_position.setdefault(argument, position)
     words = sorted([*arguments.words, *unknown], key=first_position.__getitem__)
-    if not words:
-        parser.error("the following arguments are required: EXPR")
-    arguments.expression, *arguments.assignments = words
+    if arguments.file is not None:  # the expression is in the file; the words assign
+        arguments.expression, arguments.assignments = None, words
+    elif not words:
+        parser.error("the following arguments are required: EXPR (or --file FILE)")
+    else:
+        arguments.expression, *arguments.assignments = words
     return arguments
+
+
+def read_expression(arguments: argparse.Namespace) -> str:
+    """The expression's text: the first word, or what ``-`` (standard input) or
+    ``--file FILE`` holds -- UTF-8 text -- without the spaces and line break around it.
+
+    One shell argument is at most 128 KiB on Linux, too little for the 100,000-term sums
+    the parser takes; a file or a pipe has no such limit.  At most four bytes a character
+    are read beyond the longest expression accepted, so that a huge file is refused
+    without being read whole.
+    """
+    source = arguments.file if arguments.file is not None else arguments.expression
+    if arguments.file is None and source != STANDARD_INPUT:
+        return str(source)
+    where = "standard input" if source == STANDARD_INPUT else f"--file {shown(source)}"
+    most = 4 * MAX_EXPRESSION_LENGTH  # bytes: UTF-8 takes at most four a character
+    try:
+        if source == STANDARD_INPUT:
+            if sys.stdin is None:
+                raise UsageError("there is no standard input to read the expression from")
+            data = sys.stdin.buffer.read(most + 1)
+        else:
+            with open(source, "rb") as file:
+                data = file.read(most + 1)
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read it: {error.strerror or error}") from None
+    too_long = UsageError(f"{where}: the expression is longer than "
+                          f"{MAX_EXPRESSION_LENGTH:,} characters, the most that is accepted")
+    if len(data) > most:
+        raise too_long
+    try:
+        # utf-8-sig: without the byte-order mark some Windows editors write first
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{where}: not UTF-8 text ({error.reason} at byte "
+                         f"{error.start:,})") from None
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise too_long
+    return text.strip()
 
 
 # -- what is computed ------------------------------------------------------------------------
@@ -364,9 +460,39 @@ def format_table(expression_text: str, value: float, gradients: dict[str, float]
     return "\n".join(lines)
 
 
-def format_derivatives(found: dict[str, tuple[Node, float]]) -> str:
-    """``df/dx = 3*x**2 = 12.0``: each derivative as an expression, and its value."""
-    return "\n".join(f"df/d{name} = {node} = {value!r}" for name, (node, value) in found.items())
+def format_derivatives(found: Mapping[str, tuple[Node, float | None]]) -> str:
+    """``df/dx = 3*x**2 = 12.0``: each derivative as an expression, and its value (None:
+    over a range, where its values are the gradients).  A text longer than TABLE_TEXT
+    characters is cut, and a last line says so."""
+    lines, cut = [], []
+    for name, (node, value) in found.items():
+        text = describe(node, max_depth=TABLE_TEXT, max_chars=TABLE_TEXT)
+        if text.endswith("…"):  # describe's mark of a cut; no whole text ends so
+            cut.append(f"df/d{name}")
+        lines.append(f"df/d{name} = {text}" + ("" if value is None else f" = {value!r}"))
+    if cut:
+        lines.append(f"({', '.join(cut)}: the text is cut at {TABLE_TEXT:,} characters; "
+                     "--json prints it whole)")
+    return "\n".join(lines)
+
+
+def derivatives_json(found: Mapping[str, tuple[Node, float | None]]
+                     ) -> tuple[dict[str, dict[str, object]], list[str]]:
+    """``{"x": {"expression": "3*x**2", "value": 12.0}}`` (no value over a range), with
+    each text whole; and notes for any too long to print (``"expression": null``)."""
+    as_json: dict[str, dict[str, object]] = {}
+    notes = []
+    for name, (node, value) in found.items():
+        text = describe(node, max_depth=MAX_DERIVATIVE_TEXT, max_chars=MAX_DERIVATIVE_TEXT)
+        whole = not text.endswith("…")
+        if not whole:
+            notes.append(f"note: df/d{name} is longer than {MAX_DERIVATIVE_TEXT:,} characters "
+                         'as text; --json gives its "expression" as null')
+        entry: dict[str, object] = {"expression": text if whole else None}
+        if value is not None:
+            entry["value"] = value
+        as_json[name] = entry
+    return as_json, notes
 
 
 def format_hessian(matrix: dict[str, dict[str, float]]) -> str:
@@ -412,11 +538,23 @@ class Picture:
                       numbers=self.numbers)
 
 
-def render(path: Path, picture: Picture) -> str:
-    """Draw to ``path``; returns a note on how it was drawn."""
+def check_render(path: Path) -> None:
+    """Refuse, before any work, a file format we cannot draw, or one that needs
+    graphviz's dot (.png, .pdf) when dot is not installed."""
     file_format = path.suffix.lstrip(".").lower()
     if file_format not in RENDER_FORMATS:
-        raise UsageError(f"--render {path}: the file must end in .svg, .png or .pdf")
+        raise UsageError(f"--render {shown(str(path))}: the file must end in .svg, .png or .pdf")
+    if file_format != "svg" and shutil.which("dot") is None:
+        raise MissingExtra(f"--render {shown(str(path))}: a .{file_format} needs graphviz's dot "
+                           "program, which is not installed (Debian/Ubuntu: apt-get install "
+                           "graphviz; macOS: brew install graphviz; conda: conda install "
+                           f"graphviz); without it, --render draws .svg, or {DOT_TEXT_INSTEAD}")
+
+
+def render(path: Path, picture: Picture) -> str:
+    """Draw to ``path`` (checked by :func:`check_render`); returns a note on how it was
+    drawn."""
+    file_format = path.suffix.lstrip(".").lower()
     if shutil.which("dot") is not None:
         try:
             check_size(picture.graph, partials=picture.steps is not None)  # at once,
@@ -438,14 +576,16 @@ def render(path: Path, picture: Picture) -> str:
         path.write_text(svg, encoding="utf-8")
         return (f"drew the graph to {path} (MiniGrad's simple layout; install graphviz "
                 "for a better one)")
-    raise DotNotFoundError(["dot"])
+    raise DotNotFoundError(["dot"])  # dot was there a moment ago, in check_render
 
 
 # -- many points: a range ------------------------------------------------------------------------
 
 def require(module: str, why: str, extra: str) -> None:
     """Import an optional dependency now, or raise a one-line :class:`MissingExtra`
-    naming the pip extra that brings it -- before any work, never a traceback later."""
+    naming the pip command that brings it -- before any work, never a traceback later.
+    (From a checkout, the extra: ``pip install ".[numpy]"``.  Not ``minigrad[numpy]``:
+    on the package index ``minigrad`` is another project.)"""
     try:
         importlib.import_module(module)
     except ImportError as error:
@@ -591,7 +731,11 @@ def plot(path: Path, expression_text: str, result: Sweep) -> str:
     axes.set_ylabel("value")
     axes.set_title(f"f = {expression_text}, and its gradients")
     axes.grid(alpha=0.3)
-    axes.legend()
+    # The legend goes below the axes, where it hides no line.  Left to choose its place
+    # (loc="best", the default), matplotlib tries nine places against every point of
+    # every line: over 10**6 points that takes seconds, and it says so with a warning.
+    entries = len(axes.get_legend_handles_labels()[0])
+    figure.legend(loc="outside lower center", ncols=min(entries, LEGEND_COLUMNS))
     figure.savefig(path)
     left_out = len(result.gradients) - len(gradients)
     but = f" (by the ranged variables only; {left_out:,} others left out)" if left_out else ""
@@ -599,41 +743,63 @@ def plot(path: Path, expression_text: str, result: Sweep) -> str:
 
 
 def over_ranges(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Scalar],
-                ranges: dict[str, Range]) -> tuple[list[str], dict[str, object], list[str]]:
-    """The command for a range of points: sections of text, the same as JSON, and notes.
+                ranges: dict[str, Range]) -> None:
+    """The command for a range of points: the table (or JSON), then the plot.
 
     A table or JSON raises at a point outside f's domain, as for one point; a plot
     marks such points NaN instead (gaps in the lines) and says so in a note.
     """
     plotting = arguments.plot is not None
-    require("numpy", "a range (NAME=START:STOP:N)", "plot" if plotting else "numpy")
-    if plotting:
-        require("matplotlib", "--plot", "plot")
     graph = Graph(expression)
     text = describe(expression, max_depth=50, max_chars=200)
     result = sweep(graph, expression, leaves, ranges, "nan" if plotting else "raise")
     fixed = {name: leaf.value for name, leaf in leaves.items() if name not in ranges}
     sections = [format_sweep(text, result, fixed)]
     as_json = sweep_json(result)
+    notes: list[str] = []
     diff_names = check_diff(arguments.diff, leaves)
     if diff_names:  # the expressions; their values over the range are the gradients
-        found = {name: diff(expression, leaves[name]) for name in diff_names}
-        sections.append("\n".join(f"df/d{name} = {node}" for name, node in found.items()))
-        as_json["derivatives"] = {name: {"expression": str(node)}
-                                  for name, node in found.items()}
-    notes = []
-    if plotting:
+        found = {name: (diff(expression, leaves[name]), None) for name in diff_names}
+        sections.append(format_derivatives(found))
+        if arguments.json:
+            as_json["derivatives"], notes = derivatives_json(found)
+    emit(arguments, sections, as_json, notes)
+    if plotting:  # after the numbers: a plot that cannot be written loses none of them
+        print(plot(Path(arguments.plot), describe(expression, max_chars=60), result),
+              file=sys.stderr)
         note = undefined_note(graph, expression, leaves, result, text)
-        notes = [plot(Path(arguments.plot), describe(expression, max_chars=60), result)]
-        notes += [note] if note is not None else []
-    return sections, as_json, notes
+        if note is not None:
+            print(note, file=sys.stderr)
 
 
 # -- the command --------------------------------------------------------------------------------
 
+def parse_with_values(text: str, values: dict[str, float]
+                      ) -> tuple[Node | float, dict[str, Scalar]]:
+    """The expression and its leaves by name -- or one message naming every variable
+    without a value and every value without a variable, all at once."""
+    try:
+        expression, leaves = parse_expression(text, values)
+    except MissingValues as error:
+        used = set(error.used)
+        unused = [name for name in values if name not in used]
+        if unused:
+            raise ParseError(f"{error.reason}; {not_used(unused)}", text, error.offset) from None
+        raise
+    unused = [name for name in values if name not in leaves]
+    if unused:
+        raise UsageError(not_used(unused))
+    return expression, leaves
+
+
+def not_used(names: list[str]) -> str:
+    return f"{shown_list(names)} given but not used in the expression"
+
+
 def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar],
                   ranges: dict[str, Range]) -> None:
-    """Refuse options that do not fit together or with the expression, before any work."""
+    """Refuse options that do not fit together or with the expression, and those whose
+    optional dependency is not installed: before any work."""
     if arguments.dot == "-" and arguments.json:
         raise UsageError("--dot - and --json both write to standard output; choose one")
     drawing_options = [option for option in ("partials", "numbers") if getattr(arguments, option)]
@@ -650,6 +816,8 @@ def check_options(arguments: argparse.Namespace, leaves: dict[str, Scalar],
             raise UsageError("--latex prints the formula: give every variable a single value")
         require("sympy", "--latex", "sympy")
     check_range_options(arguments, ranges)
+    if arguments.render:
+        check_render(Path(arguments.render))
 
 
 def check_range_options(arguments: argparse.Namespace, ranges: dict[str, Range]) -> None:
@@ -657,7 +825,8 @@ def check_range_options(arguments: argparse.Namespace, ranges: dict[str, Range])
     if arguments.plot is not None:
         file_format = Path(arguments.plot).suffix.lstrip(".").lower()
         if file_format not in PLOT_FORMATS:
-            raise UsageError(f"--plot {arguments.plot}: the file must end in .png, .svg or .pdf")
+            raise UsageError(f"--plot {shown(arguments.plot)}: the file must end in .png, .svg "
+                             "or .pdf")
         if not ranges:
             raise UsageError("--plot draws the expression over a range of points: give a "
                              "variable a range, NAME=START:STOP:N (e.g. x=-6:6:101)")
@@ -668,10 +837,14 @@ def check_range_options(arguments: argparse.Namespace, ranges: dict[str, Range])
                  if getattr(arguments, option)]
     if one_point:
         drawing = one_point[0] in ("dot", "render")
-        raise UsageError(f"--{one_point[0]} is about one point, and {next(iter(ranges))} is "
-                         "given a range: give every variable a single value"
+        raise UsageError(f"--{one_point[0]} is about one point, and {shown(next(iter(ranges)))} "
+                         "is given a range: give every variable a single value"
                          + ("; to draw f over the range, use --plot FILE.png" if drawing
                             else ""))
+    plotting = arguments.plot is not None
+    require("numpy", "a range (NAME=START:STOP:N)", "plot" if plotting else "numpy")
+    if plotting:
+        require("matplotlib", "--plot", "plot")
 
 
 def check_diff(texts: list[str], leaves: dict[str, Scalar]) -> list[str]:
@@ -681,8 +854,8 @@ def check_diff(texts: list[str], leaves: dict[str, Scalar]) -> list[str]:
     for text in texts:
         name = variable_name(text)
         if name is None or name not in leaves:
-            known = ", ".join(leaves) if leaves else "none"
-            raise UsageError(f"--diff {text}: not a variable of the expression "
+            known = shown_list(list(leaves)) if leaves else "none"
+            raise UsageError(f"--diff {shown(text)}: not a variable of the expression "
                              f"(its variables: {known})")
         if name not in names:
             names.append(name)
@@ -691,8 +864,9 @@ def check_diff(texts: list[str], leaves: dict[str, Scalar]) -> list[str]:
 
 def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Scalar],
            picture: Picture, trace: BackwardTrace | None
-           ) -> tuple[list[str], dict[str, object]]:
-    """What the command prints: sections of text, and the same as one JSON object."""
+           ) -> tuple[list[str], dict[str, object], list[str]]:
+    """What the command prints: sections of text, the same as one JSON object (with
+    derivatives only for --json: their whole text may be long to write), and notes."""
     graph, values, grads = picture.graph, picture.values, picture.grads
     value = values[graph.index[expression]]
     gradients = {name: grads[graph.index[leaf]] for name, leaf in leaves.items()}
@@ -701,10 +875,11 @@ def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Sc
     as_json: dict[str, object] = {"value": value, "gradients": gradients}
     diff_names = check_diff(arguments.diff, leaves)
     found = derivatives(expression, diff_names, leaves) if diff_names else {}
+    notes: list[str] = []
     if found:
         sections.append(format_derivatives(found))
-        as_json["derivatives"] = {name: {"expression": str(node), "value": node_value}
-                                  for name, (node, node_value) in found.items()}
+        if arguments.json:
+            as_json["derivatives"], notes = derivatives_json(found)
     if arguments.latex:
         formulas = latex_formulas(expression, {name: node for name, (node, _) in found.items()})
         sections.append("\n".join(f"{label}: {text}" for label, text in formulas.items()))
@@ -716,7 +891,7 @@ def report(arguments: argparse.Namespace, expression: Node, leaves: dict[str, Sc
         assert trace is not None
         sections.append(str(trace))
         as_json["trace"] = trace_json(trace)
-    return sections, as_json
+    return sections, as_json, notes
 
 
 def latex_formulas(expression: Node, found: dict[str, Node]) -> dict[str, str]:
@@ -734,19 +909,20 @@ def run(arguments: argparse.Namespace) -> int:
     # A ranged variable is built with its first point; the batch then gives it them all.
     values_by_name = {name: value.start if isinstance(value, Range) else value
                       for name, value in given.items()}
-    expression, leaves = parse_expression(arguments.expression, values_by_name)
-    unused = sorted(set(values_by_name) - set(leaves))
-    if unused:
-        raise UsageError(f"{', '.join(unused)} given but not used in the expression")
+    expression, leaves = parse_with_values(read_expression(arguments), values_by_name)
     check_options(arguments, leaves, ranges)
     if not isinstance(expression, Node):  # just a number: nothing to differentiate
         expression = Scalar(expression)
     if ranges:
-        sections, as_json, notes = over_ranges(arguments, expression, leaves, ranges)
-        print(json.dumps(as_json) if arguments.json else "\n\n".join(sections))
-        for note in notes:
-            print(note, file=sys.stderr)
-        return 0
+        over_ranges(arguments, expression, leaves, ranges)
+    else:
+        at_one_point(arguments, expression, leaves)
+    return 0
+
+
+def at_one_point(arguments: argparse.Namespace, expression: Node,
+                 leaves: dict[str, Scalar]) -> None:
+    """The command for one point: the table (or JSON, or DOT text), then the files."""
     graph = Graph(expression)
     # One recorded backward pass serves --trace and --partials; its numbers are then the
     # ones shown everywhere (they are backward()'s, to the last bit).
@@ -758,26 +934,30 @@ def run(arguments: argparse.Namespace) -> int:
         values, grads = values_and_gradients(graph, expression)
         assert grads is not None
         picture = Picture(graph, values, grads, None, arguments.numbers)
-    sections, as_json = report(arguments, expression, leaves, picture, trace)
-
-    notes = []
-    if arguments.dot and arguments.dot != "-":
-        Path(arguments.dot).write_text(picture.dot(), encoding="utf-8")
-        notes.append(f"wrote the DOT text to {arguments.dot}")
-    if arguments.render:
-        notes.append(render(Path(arguments.render), picture))
-
-    text = "\n\n".join(sections)
+    sections, as_json, notes = report(arguments, expression, leaves, picture, trace)
     if arguments.dot == "-":  # standard output is the DOT text alone; the report aside
         print(picture.dot(), end="")
-        print(text, file=sys.stderr)
-    elif arguments.json:
-        print(json.dumps(as_json))
+        print("\n\n".join(sections), file=sys.stderr)
+        sys.stdout.flush()
     else:
-        print(text)
+        emit(arguments, sections, as_json, notes)
+    # The files last: a drawing that fails (too big for dot, dot failed) or a file that
+    # cannot be written is reported after the numbers, which are not lost.
+    if arguments.dot and arguments.dot != "-":
+        Path(arguments.dot).write_text(picture.dot(), encoding="utf-8")
+        print(f"wrote the DOT text to {arguments.dot}", file=sys.stderr)
+    if arguments.render:
+        print(render(Path(arguments.render), picture), file=sys.stderr)
+
+
+def emit(arguments: argparse.Namespace, sections: list[str], as_json: dict[str, object],
+         notes: list[str]) -> None:
+    """Print the report -- its text, or with --json the JSON -- and the notes (on standard
+    error); flushed, so that it all comes before any error that follows."""
+    print(json.dumps(as_json) if arguments.json else "\n\n".join(sections))
     for note in notes:
         print(note, file=sys.stderr)
-    return 0
+    sys.stdout.flush()
 
 
 def forgiving_output() -> None:
@@ -805,21 +985,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return BROKEN_PIPE
-    except (UsageError, ParseError) as error:
+    except (UsageError, ParseError, MissingExtra) as error:
         print(f"minigrad: error: {error}", file=sys.stderr)
-        return BAD_INPUT
+        return CANNOT_RUN
     except EvaluationError as error:
         print(f"minigrad: cannot evaluate: {error}", file=sys.stderr)
         return CANNOT_EVALUATE
-    except (CannotDraw, DotNotFoundError, graphviz.CalledProcessError) as error:
+    except DotNotFoundError as error:  # a missing dependency, as in check_render
+        print(f"minigrad: cannot draw: {error}", file=sys.stderr)
+        return CANNOT_RUN
+    except (CannotDraw, graphviz.CalledProcessError) as error:
         print(f"minigrad: cannot draw: {error}", file=sys.stderr)
         return CANNOT_EVALUATE
-    except MissingExtra as error:
-        print(f"minigrad: error: {error}", file=sys.stderr)
-        return CANNOT_EVALUATE
     except OSError as error:  # an output file that cannot be written
-        print(f"minigrad: error: {error}", file=sys.stderr)
-        return BAD_INPUT
+        text = (f"{error.strerror}: {shown(str(error.filename))}"
+                if error.strerror and error.filename is not None else str(error))
+        print(f"minigrad: error: {text}", file=sys.stderr)
+        return CANNOT_RUN
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,8 +52,10 @@ def test_dot_file_and_fallback_svg(capsys, tmp_path, monkeypatch) -> None:
     assert dot_file.read_text() == (Path(__file__).parent / "golden" / "seed.dot").read_text()
     svg = svg_file.read_text()
     assert svg.startswith("<svg") and "grad 1.35" in svg and "simple layout" in err
-    status, _, err = run(capsys, *SEED, "--render", str(tmp_path / "g.png"))
-    assert status == 1 and "apt-get install graphviz" in err
+    # A .png needs dot: a missing dependency, refused before any work (status 2).
+    status, out, err = run(capsys, *SEED, "--render", str(tmp_path / "g.png"))
+    assert (status, out) == (2, "") and "apt-get install graphviz" in err
+    assert err.startswith("minigrad: error: --render ") and err.count("\n") == 1
 
 
 def test_render_png_with_graphviz(capsys, tmp_path) -> None:
@@ -151,7 +153,8 @@ def test_without_dot_a_big_render_is_one_clear_message(capsys, tmp_path, monkeyp
     names = [f"x{i}" for i in range(200)]  # 399 nodes
     status, out, err = run(capsys, "+".join(names), *(f"{n}=1" for n in names),
                            "--render", str(tmp_path / "big.svg"))
-    assert status == 1 and out == ""
+    assert status == 1 and " = 200.0\n" in out  # the numbers first (issue 21)
+    assert out.splitlines()[-1].split() == ["x199", "1.0", "1.0"]
     assert "Traceback" not in err and err.count("\n") == 1
     assert err.startswith("minigrad: cannot draw: the graph has 399 nodes")
     assert "Install graphviz" in err and "--dot FILE" in err

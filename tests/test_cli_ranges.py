@@ -245,7 +245,7 @@ def test_plot_of_many_variables_draws_the_ranged_ones_gradients(capsys, tmp_path
 def test_without_numpy_a_range_is_one_clear_message(capsys, monkeypatch, extra, message) -> None:
     monkeypatch.setitem(sys.modules, "numpy", None)  # as if it were not installed
     status, out, err = run(capsys, *ISSUE, *extra)
-    assert (status, out, err) == (1, "", message)
+    assert (status, out, err) == (2, "", message)  # setup, like bad input: 2 (issue 21)
     status, out, err = run(capsys, "sin(x)*x**2", "x=1.5")  # one point needs no numpy
     assert status == 0, err
 
@@ -254,7 +254,7 @@ def test_without_matplotlib_a_plot_is_one_clear_message(capsys, monkeypatch, tmp
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     path = tmp_path / "f.png"
     status, out, err = run(capsys, *ISSUE, "--plot", str(path))
-    assert (status, out) == (1, "")
+    assert (status, out) == (2, "")
     assert err == ('minigrad: error: --plot needs matplotlib, which is not installed: '
                    'pip install matplotlib (from a checkout of MiniGrad: '
                    'pip install ".[plot]")\n')
