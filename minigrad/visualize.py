@@ -145,7 +145,7 @@ LITERAL_STYLE = {
 #: How much layout work draw_graph accepts, in nodes (see layout_cost): the size at
 #: which the slowest shapes we could build -- a sum of 1,000 variables, values used at
 #: every step of a long chain, dense layers, Fibonacci-like chains, random DAGs -- still
-#: draw in a second or two (measured with dot; the README's Pictures section has more).
+#: draw in a second or two (measured with dot; docs/api.md says what the limit means).
 DRAW_MAX_NODES = 3_000
 #: Hidden nodes (columns crossed by edges) are cheaper for dot than boxes and ellipses:
 #: by the same measurements, about this many of them cost as much as one.

@@ -40,8 +40,7 @@ def test_every_relative_link_resolves(page: Path) -> None:
             continue  # https://..., mailto:
         path, _, anchor = target.partition("#")
         destination = (page.parent / path).resolve() if path else page
-        if not destination.exists():
-            dead.append(target)
-        elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
+        if not destination.exists() or (anchor and destination.suffix == ".md"
+                                        and anchor not in anchors(destination)):
             dead.append(target)
     assert not dead, f"{page.name}: dead links {dead}"
