@@ -15,9 +15,14 @@ installed.
 What the picture shows (the seed's style, after micrograd): every value is a box
 ``name | value | grad``; each op is a small ellipse, showing its symbol, feeding its
 result's box.  Where operand order matters (``-``, ``/``, ``**``: the ops the table marks
-not commutative) the two edges into the op say ``1st`` and ``2nd`` where they arrive.
-Not ``a`` and ``b``, the names the rules in ``ops.py`` give the operands: variables are
-called that too, and in ``a**3/5 + relu(b**2)`` the leaf ``b`` would arrive on an edge
+not commutative) the op's ellipse says ``1st`` and ``2nd`` inside, on its left, and each
+operand's edge ends at its own word (a graphviz *port*): so the label is where the arrow
+points, wherever dot puts the operand's box, above the other operand's or below it.  (Labels
+beside the edges, ``headlabel`` with a ``labelangle``, were tried first: dot turns every
+head label the same way, so the 1st's could land between the two edges, next to the
+2nd's, and ``a**3`` read like ``3**a``.)  The slots are ``1st`` and ``2nd``, not ``a``
+and ``b``, the names the rules in ``ops.py`` give the operands: variables are called
+that too, and in ``a**3/5 + relu(b**2)`` the leaf ``b`` would arrive at a slot
 labelled ``a``.  An ordinal cannot be a variable's name.  Numbers -- literals like the
 ``3`` of ``a**3``, and :class:`~minigrad.nodes.Constant` nodes such as a derivative
 that came out constant -- are small grey boxes.
@@ -61,9 +66,10 @@ that work, measured on dot for the worst shapes we could build, and :func:`draw_
 refuses graphs over :data:`DRAW_MAX_NODES` of it at once, with a message saying what to
 do instead.  Two graph attributes keep the rest cheap without changing small pictures:
 ``newrank=true`` (a faster way to assign columns) and ``nslimit=1`` (a cap on dot's
-slowest phase, placing nodes within columns).  Operand labels are head labels, which
-add no hidden nodes; the labels of ``partials=True`` are not (dot gives each a column
-of its own, so that they never overlap), and :func:`layout_cost` counts them.  And a
+slowest phase, placing nodes within columns).  The ``1st`` and ``2nd`` are part of the
+op's own label and the edges end at ports, which adds no hidden nodes; the labels of
+``partials=True`` on the edges do (dot gives each a column of its own, so that they
+never overlap), and :func:`layout_cost` counts them.  And a
 drawing that still takes longer than ``timeout`` seconds is stopped with
 :class:`DotTimeoutError`.
 """
@@ -123,10 +129,8 @@ VALUE_STYLE = {"shape": "plain", "fontname": "Helvetica", "fontsize": "11"}
 #: A value box: one row of cells, drawn like a record (which it replaces; record labels
 #: give | { } < > and spaces meanings that names must not have).
 TABLE_STYLE = 'border="0" cellborder="1" cellspacing="0" cellpadding="6"'
-#: Operand labels (headlabel) sit by the arrowhead, off the edge.
-EDGE_STYLE = {
-    "fontname": "Helvetica", "fontsize": "10", "labelangle": "30", "labeldistance": "2",
-}
+#: The labels on edges (``partials=True``: the partial and what flows back).
+EDGE_STYLE = {"fontname": "Helvetica", "fontsize": "10"}
 #: The colour of the partial and what flows back (``partials=True``), so that they read
 #: apart from the forward pass (PARTIALS_LEGEND, below, says what they are).
 BACKWARD_COLOR = "#00008b"  # dark blue, in hex: graphviz and SVG name colours differently
@@ -137,6 +141,13 @@ CURRENT_COLOR = "#d9480f"  # orange, apart from black (forward) and dark blue (b
 CURRENT_FILL = "#ffe8cc"  # a pale orange, behind black text
 CURRENT_PENWIDTH = 2.5
 OP_STYLE = {"shape": "ellipse", "fontname": "Helvetica", "fontsize": "11"}
+#: The size of ``1st`` and ``2nd`` in an op's ellipse: smaller than its symbol.
+SLOT_FONTSIZE = 9
+#: Where in the ellipse the slots stand, and which side of them their edges come in by
+#: (a compass point), for each direction of drawing (the graph's ``rankdir``): on the
+#: side the operands come from, in the order dot lines the operands up -- top to
+#: bottom when the drawing runs left to right, left to right when it runs downwards.
+SLOT_SIDES = {"LR": "w", "RL": "e", "TB": "n", "BT": "s"}
 LITERAL_STYLE = {
     "shape": "box", "style": "filled", "fillcolor": "grey92", "fontname": "Helvetica",
     "fontsize": "10", "height": "0.3", "width": "0.4",
@@ -293,9 +304,38 @@ def number_box(value: float, number: int | None = None) -> dict[str, object]:
     return {"fontsize": LITERAL_STYLE["fontsize"], "label": HtmlLabel(f"<{table}>")}
 
 
-def op_label(op: str) -> str:
-    """The text in an op's ellipse: its symbol (the edges say which operand is which)."""
-    return OPS[op].symbol
+def op_label(op: str, side: str = "w") -> str | HtmlLabel:
+    """The text in an op's ellipse: its symbol; and where operand order matters, the
+    slots ``1st`` and ``2nd`` on its ``side`` (see :data:`SLOT_SIDES`), each a port
+    (:func:`slot_port`) at which its operand's edge ends.
+
+    >>> op_label("mul")
+    '*'
+    >>> import re
+    >>> re.findall(r'<td[^>]*>(?:<font[^>]*>)?([^<]*)', op_label("sub"))  # 2 rows, 3 cells
+    ['1st', '-', '2nd']
+    >>> re.findall(r'port="([a-z0-9]+)"', op_label("sub"))  # where the edges end
+    ['arg0', 'arg1']
+    """
+    symbol = OPS[op].symbol
+    if op not in ORDERED_OPS:
+        return symbol
+    first, second = (f'<td port="{slot_port(k)}"><font point-size="{SLOT_FONTSIZE}">'
+                     f"{slot}</font></td>" for k, slot in enumerate(OPERAND_SLOTS))
+    rows = {
+        "w": [f'{first}<td rowspan="2" cellpadding="3">{html_text(symbol)}</td>', second],
+        "e": [f'<td rowspan="2" cellpadding="3">{html_text(symbol)}</td>{first}', second],
+        "n": [first + second, f'<td colspan="2" cellpadding="3">{html_text(symbol)}</td>'],
+        "s": [f'<td colspan="2" cellpadding="3">{html_text(symbol)}</td>', first + second],
+    }[side]
+    table = "".join(f"<tr>{row}</tr>" for row in rows)
+    return HtmlLabel(f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+                     f"{table}</table>>")
+
+
+def slot_port(argnum: int) -> str:
+    """The name of the port in an op's label where its operand ``argnum`` arrives."""
+    return f"arg{argnum}"
 
 
 #: Under a picture with partials: what the numbers on the edges are.
@@ -321,39 +361,36 @@ PARTIALS_LEGEND = legend(LEGEND_LINES)
 STEPS_LEGEND = legend(LEGEND_LINES, STEP_LEGEND_LINE)
 
 
-def partial_label(step: TraceStep | None, slot: str | None) -> HtmlLabel:
-    """An edge's label when partials are shown: the operand's slot (``1st``, ``2nd``)
-    where order matters, then the step's partial and the node's grad times it, sent
-    back.  A literal's edge has no step: literals have no gradient.
+def partial_label(step: TraceStep) -> HtmlLabel:
+    """An edge's label when partials are shown: the step's partial and the node's grad
+    times it, sent back.  (The operand's slot, where order matters, is in the op's
+    ellipse: see :func:`op_label`.)
 
     >>> from minigrad import Graph, Scalar, backward_trace
     >>> a = Scalar(1.5, name="a"); y = a**3
-    >>> partial_label(backward_trace(Graph(y), y)[0], "1st")
-    '<1st<br/><font color="#00008b">∂ 6.75<br/>← 6.75</font>>'
+    >>> partial_label(backward_trace(Graph(y), y)[0])
+    '<<font color="#00008b">∂ 6.75<br/>← 6.75</font>>'
     """
-    return HtmlLabel(f"<{edge_text(step, slot)}>")
+    return HtmlLabel(f"<{edge_text(step)}>")
 
 
-def edge_text(step: TraceStep | None, slot: str | None, colour: str = BACKWARD_COLOR,
-              slot_last: bool = False) -> str:
+def edge_text(step: TraceStep | None, colour: str = BACKWARD_COLOR) -> str:
     """The HTML-like text of :func:`partial_label`, its step's lines in ``colour``;
-    the slot under them if ``slot_last``."""
-    lines = [] if step is None else [
-        f'<font color="{colour}">{"<br/>".join(step_lines(step))}</font>']
-    if slot is not None:
-        lines.insert(len(lines) if slot_last else 0, slot)
-    return "<br/>".join(lines)
+    nothing before the step is taken."""
+    if step is None:
+        return ""
+    return f'<font color="{colour}">{"<br/>".join(step_lines(step))}</font>'
 
 
-def kept_label(step: TraceStep | None, slot: str | None, colour: str = BACKWARD_COLOR,
+def kept_label(step: TraceStep | None, colour: str = BACKWARD_COLOR,
                size: tuple[int, int] | None = None) -> HtmlLabel:
-    """An edge label for the pictures step by step: the step's numbers (if it is taken),
-    then the slot (if any), at the bottom of a box at least ``size`` (width, height)
-    points big.  So the label keeps its size before its step and after, and the slot
-    its place, at the bottom: next to the edge, which dot runs along the label's lower
-    side.  Without ``size``: the label as it is, for measuring (:func:`measured_room`)."""
+    """An edge label for the pictures step by step: the step's numbers, once it is
+    taken, at the bottom of a box at least ``size`` (width, height) points big.  So the
+    label keeps its size before its step and after, and the numbers come next to the
+    edge, which dot runs along the label's lower side.  Without ``size``: the label as
+    it is, for measuring (:func:`measured_room`)."""
     width_height = "" if size is None else f' width="{size[0]}" height="{size[1]}"'
-    text = edge_text(step, slot, colour, slot_last=True)
+    text = edge_text(step, colour)
     return HtmlLabel(f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
                      f'<tr><td valign="bottom"{width_height}>{text}</td></tr></table>>')
 
@@ -367,8 +404,8 @@ def step_lines(step: TraceStep) -> list[str]:
 # -- the DOT text --------------------------------------------------------------------------
 
 def slot_of(node: Operation, argnum: int) -> str | None:
-    """What the edge of ``node``'s operand ``argnum`` says by itself: its place (``1st``,
-    ``2nd``) if the op's operand order matters, else nothing."""
+    """The place of ``node``'s operand ``argnum`` (``1st``, ``2nd``) if the op's operand
+    order matters, else None: what the picture writes where its edge arrives."""
     return OPERAND_SLOTS[argnum] if node.op in ORDERED_OPS else None
 
 
@@ -407,6 +444,7 @@ def dot_lines(
     of the same sizes in every step's picture, places them all the same way.
     """
     room = room or Room()
+    side = SLOT_SIDES.get(str(graph_attr.get("rankdir", "TB")), "n")  # dot's default: TB
     on_edge = {(step.position, step.argnum): step for step in steps or ()}
     taken = on_edge if step is None else {  # the edges whose step is done
         (done.position, done.argnum): done for done in (steps or ())[:step]}
@@ -426,24 +464,21 @@ def dot_lines(
         yield f"    v{i} {attributes({'label': label})}"
         if not isinstance(node, Operation):
             continue
-        yield f"    o{i} {attributes({**OP_STYLE, 'label': op_label(node.op)})}"
+        yield f"    o{i} {attributes({**OP_STYLE, 'label': op_label(node.op, side)})}"
         yield f"    o{i} -> v{i}"
         for k, operand in enumerate(node.args):
-            slot = slot_of(node, k)
-            # The slot by the arrowhead; with partials, slot and step in one label in
-            # the middle of the edge (dot keeps labels apart, not head labels).
             edge: dict[str, object] = {}
+            if slot_of(node, k) is not None:  # it ends at its slot, in the op's ellipse
+                edge["headport"] = f"{slot_port(k)}:{side}"
             if step is not None and (i, k) in on_edge:  # its numbers come at its step
                 is_current = current is not None and (current.position, current.argnum) == (i, k)
-                edge["label"] = kept_label(taken.get((i, k)), slot,
+                edge["label"] = kept_label(taken.get((i, k)),
                                            CURRENT_COLOR if is_current else BACKWARD_COLOR,
                                            room.label_sizes.get((i, k)))
                 if is_current:
                     edge.update(color=CURRENT_COLOR, penwidth=CURRENT_PENWIDTH)
-            elif steps is not None and (slot is not None or (i, k) in on_edge):
-                edge["label"] = partial_label(on_edge.get((i, k)), slot)
-            elif slot is not None:
-                edge["headlabel"] = slot
+            elif steps is not None and (i, k) in on_edge:
+                edge["label"] = partial_label(on_edge[i, k])
             if isinstance(operand, Node):
                 source = f"v{graph.index[operand]}"
             else:
@@ -491,7 +526,7 @@ def measured_room(steps: Sequence[TraceStep], timeout: float | None = DRAW_TIMEO
             cell = f"<<table {TABLE_STYLE}><tr>{grad_cell(grad)}</tr></table>>"
             parts[f"grad{i}_{j}"] = {"label": HtmlLabel(cell)}
     for step in steps:
-        label = kept_label(step, slot_of(step.node, step.argnum))
+        label = kept_label(step)
         parts[f"edge{step.position}_{step.argnum}"] = {**edge_font, "label": label}
     source = "".join(f"    {name} {attributes(attrs)}\n" for name, attrs in parts.items())
     layout = json.loads(run_dot(f"digraph measure {{\n    node {attributes(VALUE_STYLE)}\n"
@@ -540,7 +575,7 @@ def to_dot(
     digraph minigrad {
         graph [newrank=true nslimit=1 rankdir=LR]
         node [fontname=Helvetica fontsize=11 shape=plain]
-        edge [fontname=Helvetica fontsize=10 labelangle=30 labeldistance=2]
+        edge [fontname=Helvetica fontsize=10]
         v0 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="6"><tr><td>x</td><td>value 2</td><td>grad 3</td></tr></table>>]
         v1 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="6"><tr><td>value 6</td><td>grad 1</td></tr></table>>]
         o1 [fontname=Helvetica fontsize=11 label="*" shape=ellipse]

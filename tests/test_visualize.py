@@ -74,38 +74,56 @@ def test_dot_shows_names_values_gradients_and_ops() -> None:
     assert "<td>a</td><td>value 1.5</td><td>grad 1.35</td>" in text
     assert "<td>b</td><td>value -4</td><td>grad -8</td>" in text
     assert "label=relu" in text and 'label="+"' in text
-    assert 'label="/"' in text and 'label="**"' in text
+    assert 'cellpadding="3">/</td>' in text and 'cellpadding="3">**</td>' in text
     assert "rankdir=LR" in text
 
 
 def test_operand_order_is_visible() -> None:
+    # The ellipse of x - y says 1st and 2nd, and each edge ends at its own (a port);
+    # tests/test_operand_labels.py checks where dot draws them.
     x, y = Scalar(1.0, name="x"), Scalar(2.0, name="y")
     text = to_dot(x - y)
-    assert 'v0 -> o2 [headlabel="1st"]' in text  # x comes first
-    assert 'v1 -> o2 [headlabel="2nd"]' in text  # y second
+    assert '<td port="arg0"><font point-size="9">1st</font></td>' in text
+    assert '<td port="arg1"><font point-size="9">2nd</font></td>' in text
+    assert 'v0 -> o2 [headport="arg0:w"]' in text  # x comes first
+    assert 'v1 -> o2 [headport="arg1:w"]' in text  # y second
+    assert "headlabel" not in text
+
+
+def test_operand_slots_face_the_operands_in_every_direction() -> None:
+    # Drawn top to bottom, the slots stand side by side at the top of the ellipse and
+    # the edges come in from above; the other directions likewise.
+    x, y = Scalar(1.0, name="x"), Scalar(2.0, name="y")
+    for rankdir, side in {"LR": "w", "RL": "e", "TB": "n", "BT": "s"}.items():
+        text = to_dot(x - y, graph_attr={"rankdir": rankdir})
+        assert f'v0 -> o2 [headport="arg0:{side}"]' in text
+        assert f'v1 -> o2 [headport="arg1:{side}"]' in text
+    top_down = to_dot(x - y, graph_attr={"rankdir": "TB"})
+    assert ('<tr><td port="arg0"><font point-size="9">1st</font></td><td port="arg1">'
+            in top_down)  # one row: 1st, 2nd
 
 
 def test_operand_slots_cannot_be_mistaken_for_variables() -> None:
     # Before: the op read "a ** b" and the leaf b of the seed arrived on an edge
     # labelled a.  Now the ellipse shows the symbol, and the slots are no identifiers.
     text = to_dot(seed_example()[2])
-    assert "headlabel=a" not in text and "headlabel=b" not in text
+    assert 'port="a"' not in text and 'port="b"' not in text
     assert "a ** b" not in text and "a / b" not in text
-    assert 'v3 -> o4 [headlabel="1st"]' in text  # b is the 1st operand of b**2
+    assert 'v3 -> o4 [headport="arg0:w"]' in text  # b is the 1st operand of b**2
     assert not any(slot.isidentifier() for slot in OPERAND_SLOTS)
 
 
 def test_ordered_ops_come_from_the_table() -> None:
     from_the_table = {name for name, op in OPS.items() if op.arity == 2 and not op.commutative}
-    assert from_the_table == ORDERED_OPS == {"sub", "div", "pow", "atan2"}
-    for name in ORDERED_OPS:  # drawn with the table's symbol, and slots on its edges
+    assert from_the_table == ORDERED_OPS >= {"sub", "div", "pow", "atan2"}
+    for name in ORDERED_OPS:  # drawn with the table's symbol, and slots for its edges
         symbol = OPS[name].symbol  # x - y, or atan2(x, y)
         expression = f"{symbol}(x, y)" if symbol.isidentifier() else symbol.join(["x", "y"])
         node, _ = parse_expression(expression, {"x": 2.0, "y": 3.0})
         text = to_dot(node)
-        quoted = f"label={symbol!r}".replace("'", '"')  # graphviz leaves a name unquoted
-        assert quoted in text or f"label={symbol} " in text
-        assert text.count("headlabel=") == 2
+        assert f'cellpadding="3">{html.escape(symbol)}</td>' in text
+        assert text.count(">1st</font>") == text.count(">2nd</font>") == 1
+        assert text.count("headport=") == 2
 
 
 def test_shared_subexpressions_are_drawn_once() -> None:
@@ -221,8 +239,8 @@ def test_each_edge_shows_the_step_of_the_backward_trace() -> None:
     x = Scalar(3.0, name="x")
     edges = edge_labels(to_dot(x - x, partials=True))
     assert edges["v0 -> o1"] == [
-        'label=<1st<br/><font color="#00008b">∂ 1<br/>← 1</font>>]',
-        'label=<2nd<br/><font color="#00008b">∂ -1<br/>← -1</font>>]',
+        'headport="arg0:w" label=<<font color="#00008b">∂ 1<br/>← 1</font>>]',
+        'headport="arg1:w" label=<<font color="#00008b">∂ -1<br/>← -1</font>>]',
     ]
     # The seed: a**3 at a = 1.5 has partial 3a**2 = 6.75, and grad 0.2 sends back 1.35.
     *_, d = seed_example()
@@ -266,7 +284,7 @@ def test_without_partials_the_picture_is_as_before() -> None:
     assert to_dot(d, partials=False, numbers=False) == (GOLDEN / "seed.dot").read_text()
     numbered = to_dot(d, numbers=True)
     assert "∂" not in numbered and "#6" in numbered
-    assert not any(re.search(r"\blabel=", label)  # head labels only
+    assert not any(re.search(r"\blabel=", label)  # no labels on the edges
                    for labels in edge_labels(numbered).values() for label in labels)
 
 
