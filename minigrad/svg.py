@@ -7,15 +7,22 @@ small expressions people draw: left to right in columns, a node's column being t
 length of the longest path to it from a leaf (so every edge points right), rows in
 topological order.  One box per node: its name or op, value and gradient; a
 :class:`~minigrad.nodes.Constant` is a small grey box with its number, as literals
-are in :mod:`minigrad.visualize`, which this follows: ``1st``/``2nd`` on the edges into
-ops whose operand order matters, and, if asked for, node numbers ``#i`` and each edge's
-backward step (``∂`` and ``←``), or the backward pass part-way, step by step.
+are in :mod:`minigrad.visualize`, which this follows: where operand order matters, the
+op's box says ``1st`` and ``2nd`` down its left side and each operand's arrow ends at
+its own; and, if asked for, node numbers ``#i`` and each edge's backward step (``∂`` and
+``←``), or the backward pass part-way, step by step.
+
+An edge that skips columns (``u`` into the ``+`` of ``u + sin(u)``, past ``sin(u)``)
+would cross the boxes in between, and its label land on one; so it is routed round
+them, along a horizontal lane clear of every box in the columns it passes (and of the
+lanes already taken), the one nearest its straight path.
 
 It is a fallback, not a rival to graphviz; :func:`minigrad.draw_graph` uses graphviz.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -41,6 +48,16 @@ __all__ = ["SVG_MAX_NODES", "to_svg"]
 
 SVG_MAX_NODES = 300
 CHAR_WIDTH, LINE_HEIGHT, PADDING, COLUMN_GAP, ROW_GAP = 7.2, 16, 8, 60, 18
+#: Room at the left of an op's box for ``1st`` and ``2nd`` (10-point text), where the
+#: arrows of its operands end.
+SLOT_GUTTER = 26.0
+#: How far a routed edge, and its label, keep from boxes and from each other.
+CLEARANCE = 6.0
+#: How far a routed edge runs level out of its operand's column and into its op, and
+#: again as it turns to or from its lane.
+TURN = 10.0
+#: The distance between the lines of an edge's label.
+LABEL_STEP = LINE_HEIGHT * 0.8
 LEAF_FILL, OP_FILL = "#eef4ff", "white"
 NUMBER_FILL = "#ebebeb"  # graphviz's grey92, the colour of number boxes in to_dot
 
@@ -87,15 +104,12 @@ def label_text(x: float, y: float, anchor: str, colour: str, text: str) -> str:
             f'{escape(text)}</text>\n<text {attributes} fill="{colour}">{escape(text)}</text>')
 
 
-def edge_label(slot: str | None, step: TraceStep | None,
+def edge_label(step: TraceStep | None,
                colour: str = BACKWARD_COLOR) -> list[tuple[str, str]]:
-    """The text lines on an edge into an op, with their colours: its slot where order
-    matters, then with partials the step's ``∂`` and ``←`` (in ``colour``), as in
-    :func:`minigrad.visualize.partial_label`."""
-    lines = [] if slot is None else [(slot, "black")]
-    if step is not None:
-        lines += [(line, colour) for line in step_lines(step)]
-    return lines
+    """The text lines on an edge into an op, with their colours: with partials the
+    step's ``∂`` and ``←`` (in ``colour``), as in :func:`minigrad.visualize.partial_label`.
+    (An operand's slot, ``1st`` or ``2nd``, is written in the op's box.)"""
+    return [] if step is None else [(line, colour) for line in step_lines(step)]
 
 
 def edge_labels(graph: Graph, steps: Sequence[TraceStep] | None, step: int | None = None
@@ -104,9 +118,7 @@ def edge_labels(graph: Graph, steps: Sequence[TraceStep] | None, step: int | Non
 
     ``step``: the backward pass after the first ``step`` of ``steps``.  The edges of the
     later steps keep blank lines where their numbers will come, so that nothing moves
-    when they do, and the step just taken is in :data:`CURRENT_COLOR`.  A slot is the
-    line next to its edge (under the numbers of a 1st operand, whose labels go above
-    the edge), so that it stands by its edge before the numbers come.
+    when they do, and the step just taken is in :data:`CURRENT_COLOR`.
     """
     step_on_edge = {(step.position, step.argnum): step for step in steps or ()}
     current = steps[step - 1] if steps and step else None
@@ -116,42 +128,127 @@ def edge_labels(graph: Graph, steps: Sequence[TraceStep] | None, step: int | Non
         for k, operand in enumerate(node.args):
             if not isinstance(operand, Node):
                 continue
-            assert isinstance(node, Operation)
-            slot, on_edge = slot_of(node, k), step_on_edge.get((i, k))
+            on_edge = step_on_edge.get((i, k))
             if on_edge is not None and (i, k) in later:  # blank where its numbers come
-                lines = (edge_label(slot, None)
-                         + [("", BACKWARD_COLOR)] * len(step_lines(on_edge)))
+                labels[i, k] = [("", BACKWARD_COLOR)] * len(step_lines(on_edge))
             else:
                 just_taken = current is not None and on_edge is current
-                lines = edge_label(slot, on_edge,
-                                   CURRENT_COLOR if just_taken else BACKWARD_COLOR)
-            if step is not None and slot is not None and k == 0:
-                lines = lines[1:] + lines[:1]  # the 1st's slot last: next to its edge
-            labels[i, k] = lines
+                labels[i, k] = edge_label(on_edge,
+                                          CURRENT_COLOR if just_taken else BACKWARD_COLOR)
     return labels
+
+
+def slots_shown(node: Node) -> list[int]:
+    """The operands (argnums) whose slot, ``1st`` or ``2nd``, ``node``'s box shows: those
+    with an arrow (node operands, not literals) where operand order matters."""
+    if not isinstance(node, Operation):
+        return []
+    return [k for k, operand in enumerate(node.args)
+            if isinstance(operand, Node) and slot_of(node, k) is not None]
 
 
 class Layout:
     """Where each box goes: ``x``, ``y``, ``width``, ``height`` per node, and the size
     of the picture.  Columns ``gap`` apart, with ``room`` above and below each box for
-    labels."""
+    labels; ``gutters`` widen a box on its left (for ``1st`` and ``2nd``).  Then
+    :meth:`route` finds the path of each edge."""
 
-    def __init__(self, graph: Graph, texts: list[list[str]], gap: float, room: float) -> None:
-        column = columns(graph)
-        self.width = [PADDING * 2 + CHAR_WIDTH * max(map(len, lines)) for lines in texts]
+    def __init__(self, graph: Graph, texts: list[list[str]], gap: float, room: float,
+                 gutters: Sequence[float] | None = None) -> None:
+        self.graph = graph
+        self.column = column = columns(graph)
+        gutters = gutters or [0.0] * len(graph)
+        self.width = [PADDING * 2 + CHAR_WIDTH * max(map(len, lines)) + gutter
+                      for lines, gutter in zip(texts, gutters, strict=True)]
         self.height = [PADDING * 2 + LINE_HEIGHT * len(lines) for lines in texts]
         n_columns = max(column) + 1
-        column_width = [max((w for w, c in zip(self.width, column, strict=True) if c == k),
-                            default=0.0) for k in range(n_columns)]
-        column_x = [PADDING + sum(column_width[:k]) + gap * k for k in range(n_columns)]
+        self.column_width = [max((w for w, c in zip(self.width, column, strict=True) if c == k),
+                                 default=0.0) for k in range(n_columns)]
+        self.column_x = [PADDING + sum(self.column_width[:k]) + gap * k
+                         for k in range(n_columns)]
         next_y = [PADDING + room] * n_columns
         self.x, self.y = [0.0] * len(graph), [0.0] * len(graph)
         for i in range(len(graph)):
             k = column[i]
-            self.x[i], self.y[i] = column_x[k], next_y[k]
+            self.x[i], self.y[i] = self.column_x[k], next_y[k]
             next_y[k] += self.height[i] + ROW_GAP + room
-        self.total_width = column_x[-1] + column_width[-1] + PADDING
+        self.total_width = self.column_x[-1] + self.column_width[-1] + PADDING
         self.total_height = max(next_y)
+        # What a routed edge must keep clear of, by column: the boxes, then its lanes.
+        self.taken: list[list[tuple[float, float]]] = [[] for _ in range(n_columns)]
+        for i in range(len(graph)):
+            self.taken[column[i]].append((self.y[i], self.y[i] + self.height[i]))
+
+    def end(self, i: int, k: int) -> tuple[float, float]:
+        """Where the arrow of node ``i``'s operand ``k`` ends, on the left of its box: at
+        its slot, where operand order matters (1st above 2nd, each with its own third of
+        the box), else a little apart from the other operand's, so two arrowheads show."""
+        node = self.graph.order[i]
+        shown = slots_shown(node)
+        if k in shown:
+            place = (shown.index(k) + 1) / (len(shown) + 1)
+        else:
+            spread = 8 if len(node.args) == 2 else 0  # two operands: two arrowheads
+            place = 0.5 + (k - 0.5) * spread / self.height[i]
+        return self.x[i], self.y[i] + self.height[i] * place
+
+    def route(self, i: int, k: int, above: float = 0.0, below: float = 0.0
+              ) -> tuple[list[tuple[float, float]], tuple[float, float]]:
+        """The path of the arrow from node ``i``'s operand ``k`` to it, and the middle of
+        its straight part, where its label goes.  ``above`` and ``below``: the room its
+        label needs on either side of that part.
+
+        An arrow to the next column is straight.  One that skips columns leaves its box
+        level, out of its column, turns to a horizontal lane, and leaves that lane just
+        before the op, which it enters level: the lane at the height nearest its straight
+        path where it and its label stay :data:`CLEARANCE` off every box, and every lane
+        already taken, in the columns it passes.  (Below every box there is always
+        room: the picture grows if a lane needs it.)
+        """
+        j = self.graph.index[self.graph.order[i].args[k]]  # type: ignore[index]
+        start = (self.x[j] + self.width[j], self.y[j] + self.height[j] / 2)
+        end = self.end(i, k)
+        first, last = self.column[j] + 1, self.column[i] - 1  # the columns in between
+        if first > last:
+            return [start, end], ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        blocked = sorted(span for column in range(first, last + 1) for span in self.taken[column])
+        lane = nearest_free((start[1] + end[1]) / 2, blocked, above + CLEARANCE,
+                            below + CLEARANCE)
+        for column in range(first, last + 1):
+            self.taken[column].append((lane - above, lane + below))
+        self.total_height = max(self.total_height, lane + below + CLEARANCE + PADDING)
+        # Out of the source's column and into the op's level, and the turns to and from
+        # the lane close to them, clear of the labels of other edges in mid-gap.
+        out_x = self.column_x[first - 1] + self.column_width[first - 1] + TURN
+        in_x = end[0] - TURN
+        points = [start, (out_x, start[1]), (out_x + TURN, lane), (in_x - TURN, lane),
+                  (in_x, end[1]), end]
+        return points, ((out_x + in_x) / 2, lane)
+
+
+def nearest_free(target: float, blocked: Sequence[tuple[float, float]], above: float,
+                 below: float) -> float:
+    """The height nearest ``target`` that is at least ``above`` below every span in
+    ``blocked`` (sorted (top, bottom) pairs) that ends above it, and at least ``below``
+    above every span that starts below it: a lane clear of them all.
+
+    >>> nearest_free(50, [(40, 70)], 5, 5)  # above the span: 35, nearer than 75 below
+    35
+    >>> nearest_free(62, [(0, 20), (40, 60), (66, 90)], 5, 5)  # 60..66 is too narrow
+    35
+    >>> nearest_free(10, [(8, 40)], 5, 5)  # too little room above the first span
+    45
+    """
+    best: float | None = None
+    top = PADDING / 2  # the free stretch above the first span starts here
+    for low, high in [*blocked, (math.inf, math.inf)]:
+        if low - below >= top + above:  # a free stretch [top, low] wide enough
+            candidate = min(max(target, top + above), low - below)
+            if best is None or abs(candidate - target) < abs(best - target):
+                best = candidate
+        top = max(top, high)
+    assert best is not None  # the stretch below the last span is unbounded
+    return best
 
 
 def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
@@ -160,10 +257,11 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
     """SVG text of the graph, values and gradients given per position in ``graph.order``.
 
     Operands that are nodes show as ``·`` in an op's title, with an arrow from the
-    operand's box labelled ``1st`` or ``2nd`` where order matters; literals show as
-    numbers.  ``steps`` (of a backward trace) put each edge's ``∂`` and ``←`` on it, in
-    the middle, and a legend under the picture; ``numbers`` starts each box with the
-    node's number ``#i``.
+    operand's box, which ends at ``1st`` or ``2nd`` on the op's box where order matters;
+    literals show as numbers.  ``steps`` (of a backward trace) put each edge's ``∂`` and
+    ``←`` on it, in the middle, and a legend under the picture; ``numbers`` starts each
+    box with the node's number ``#i``.  An edge that skips a column goes round the boxes
+    in between (see :meth:`Layout.route`).
 
     ``step`` draws the backward pass part-way, as ``draw_graph(..., step=step)`` does:
     after the first ``step`` of ``steps`` (then every step of the pass), with ``grads``
@@ -196,14 +294,18 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
         for i, shown in gradients_shown(steps).items():
             widest = max(shown, key=lambda grad: len(format_number(grad)))
             sizes[i] = box_lines(graph.order[i], values[i], widest, i if numbers else None)
+    gutters = [SLOT_GUTTER if slots_shown(node) else 0.0 for node in graph.order]
     if steps is None:
-        layout = Layout(graph, sizes, COLUMN_GAP, room=0.0)
+        layout = Layout(graph, sizes, COLUMN_GAP, room=0.0, gutters=gutters)
     else:  # columns wide enough for the labels, room above and below boxes for them
         all_labels = edge_labels(graph, steps)  # the lines every step will have shown
         widest = max((len(text) for lines in all_labels.values() for text, _ in lines),
                      default=0)
         layout = Layout(graph, sizes, max(COLUMN_GAP, CHAR_WIDTH * widest + 24),
-                        room=LINE_HEIGHT * 2.5)
+                        room=LINE_HEIGHT * 2.5, gutters=gutters)
+    # Every path before the picture's size: a lane round boxes may make it taller.
+    routes = {(i, k): layout.route(i, k, *label_room(k, len(lines)))
+              for (i, k), lines in labels.items()}
     legend = [(line, BACKWARD_COLOR) for line in LEGEND_LINES] if steps is not None else []
     if step is not None:
         legend.append((STEP_LEGEND_LINE, CURRENT_COLOR))
@@ -222,8 +324,7 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
     on_top = []  # labels, drawn last: over the lines and boxes
     for (i, k), lines in labels.items():
         just_taken = current is not None and (current.position, current.argnum) == (i, k)
-        line, label_parts = edge_parts(graph, layout, i, k, lines, middle=steps is not None,
-                                       current=just_taken)
+        line, label_parts = edge_parts(graph, i, k, lines, *routes[i, k], current=just_taken)
         parts.append(line)
         on_top += label_parts
     for i, node in enumerate(graph.order):
@@ -245,37 +346,53 @@ def arrowhead(name: str, colour: str, size: float) -> str:
             f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>')
 
 
-def edge_parts(graph: Graph, layout: Layout, i: int, k: int, lines: list[tuple[str, str]],
-               middle: bool, current: bool = False) -> tuple[str, list[str]]:
-    """The arrow from node ``i``'s operand ``k`` to it, and its labels: the slot by the
-    arrowhead, or (``middle``) all lines in the middle of the edge.  A 2nd operand's
-    labels go below its edge, the others' above: the two edges may run side by side
-    (``x - x``).  The ``current`` step's arrow is orange and thicker; a blank line
-    (where a later step's numbers will come) draws nothing."""
-    j = graph.index[graph.order[i].args[k]]  # type: ignore[index]
-    spread = 8 if len(graph.order[i].args) == 2 else 0  # two operands: two arrowheads
-    x1, y1 = layout.x[j] + layout.width[j], layout.y[j] + layout.height[j] / 2
-    x2, y2 = layout.x[i], layout.y[i] + layout.height[i] / 2 + (k - 0.5) * spread
+def label_room(k: int, lines: int) -> tuple[float, float]:
+    """The room (above, below) that an edge's label of ``lines`` lines takes beside the
+    edge: a 2nd operand's label goes below its edge, the others' above, so that two
+    edges running side by side (``x - x``) keep their labels apart."""
+    if not lines:
+        return 0.0, 0.0
+    if k == 1:
+        return 0.0, 2 + LABEL_STEP * lines + 3  # down to the last line's descenders
+    return 4 + LABEL_STEP * (lines - 1) + 9, 0.0  # up to the first line's capitals
+
+
+def edge_parts(graph: Graph, i: int, k: int, lines: list[tuple[str, str]],
+               points: list[tuple[float, float]], middle: tuple[float, float],
+               current: bool = False) -> tuple[str, list[str]]:
+    """The arrow from node ``i``'s operand ``k`` to it along ``points``, the operand's
+    slot (``1st``, ``2nd``) where the arrow ends if order matters, and the label
+    ``lines`` by the ``middle`` of its straight part (see :func:`label_room`).  The
+    ``current`` step's arrow is orange and thicker; a blank line (where a later step's
+    numbers will come) draws nothing."""
     stroke = (f'stroke="{CURRENT_COLOR}" stroke-width="{CURRENT_PENWIDTH}" '
               'marker-end="url(#arrow-current)"' if current else
               'stroke="black" marker-end="url(#arrow)"')
-    arrow = f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {stroke}/>'
-    if not middle:  # the 1st's slot above its arrowhead, the 2nd's below
-        return arrow, [label_text(x2 - 4, y2 + (11 if k == 1 else -3), "end", colour, text)
-                       for text, colour in lines]
-    step = LINE_HEIGHT * 0.8
+    if len(points) == 2:
+        (x1, y1), (x2, y2) = points
+        arrow = f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {stroke}/>'
+    else:  # round the boxes in between
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        arrow = f'<polyline points="{path}" fill="none" {stroke}/>'
+    x2, y2 = points[-1]
+    node = graph.order[i]
+    assert isinstance(node, Operation)
+    slot = slot_of(node, k)
+    labels = [] if slot is None else [label_text(x2 + 3, y2 + 3.5, "start", "black", slot)]
     if k == 1:
-        offsets = [2 + step * (n + 1) for n in range(len(lines))]
+        offsets = [2 + LABEL_STEP * (n + 1) for n in range(len(lines))]
     else:
-        offsets = [-4 - step * (len(lines) - 1 - n) for n in range(len(lines))]
-    return arrow, [label_text((x1 + x2) / 2, (y1 + y2) / 2 + offset, "middle", colour, text)
-                   for (text, colour), offset in zip(lines, offsets, strict=True) if text]
+        offsets = [-4 - LABEL_STEP * (len(lines) - 1 - n) for n in range(len(lines))]
+    labels += [label_text(middle[0], middle[1] + offset, "middle", colour, text)
+               for (text, colour), offset in zip(lines, offsets, strict=True) if text]
+    return arrow, labels
 
 
 def box_parts(node: Node, layout: Layout, i: int, lines: list[str],
               title_lines: int, current: bool = False) -> list[str]:
-    """Node ``i``'s box and its lines of text, the title lines in bold; its last line,
-    the grad, on :data:`CURRENT_FILL` if the ``current`` step has just added to it."""
+    """Node ``i``'s box and its lines of text, the title lines in bold, right of the
+    slots' room if it shows them; its last line, the grad, on :data:`CURRENT_FILL` if
+    the ``current`` step has just added to it."""
     fill = (LEAF_FILL if isinstance(node, Scalar) else
             NUMBER_FILL if isinstance(node, Constant) else OP_FILL)
     x, y = layout.x[i], layout.y[i]
@@ -285,9 +402,10 @@ def box_parts(node: Node, layout: Layout, i: int, lines: list[str],
         top = y + PADDING + LINE_HEIGHT * (len(lines) - 1)
         parts.append(f'<rect x="{x + 1:.1f}" y="{top:.1f}" width="{layout.width[i] - 2:.1f}" '
                      f'height="{y + layout.height[i] - 1 - top:.1f}" fill="{CURRENT_FILL}"/>')
+    left = x + PADDING + (SLOT_GUTTER if slots_shown(node) else 0.0)
     for line_number, line in enumerate(lines):
         baseline = y + PADDING + LINE_HEIGHT * (line_number + 0.75)
         weight = ' font-weight="bold"' if line_number < title_lines else ""
-        parts.append(f'<text x="{x + PADDING:.1f}" y="{baseline:.1f}"{weight}>'
+        parts.append(f'<text x="{left:.1f}" y="{baseline:.1f}"{weight}>'
                      f"{escape(line)}</text>")
     return parts

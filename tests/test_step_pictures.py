@@ -233,7 +233,8 @@ def svg_layout(svg: str) -> tuple[Any, ...]:
              for rect in root.iter(f"{tag}rect") if rect.get("stroke") == "black"]
     arrows = [tuple(line.get(key) for key in ("x1", "y1", "x2", "y2"))
               for line in root.iter(f"{tag}line")]
-    return root.get("width"), root.get("height"), boxes, arrows
+    routed = [line.get("points") for line in root.iter(f"{tag}polyline")]  # round boxes
+    return root.get("width"), root.get("height"), boxes, arrows, routed
 
 
 @pytest.mark.parametrize("example", range(len(examples())))
@@ -261,7 +262,7 @@ def test_the_fallback_svg_marks_the_step_just_taken() -> None:
     for k, svg in enumerate(svg_steps(trace)):
         root = ElementTree.fromstring(svg)
         tag = "{http://www.w3.org/2000/svg}"
-        orange_lines = [line for line in root.iter(f"{tag}line")
+        orange_lines = [line for kind in ("line", "polyline") for line in root.iter(tag + kind)
                         if line.get("stroke") == CURRENT_COLOR]
         fills = [rect for rect in root.iter(f"{tag}rect") if rect.get("fill") == CURRENT_FILL]
         assert len(orange_lines) == len(fills) == (1 if k else 0)
