@@ -307,8 +307,8 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
     routes = {(i, k): layout.route(i, k, *label_room(k, len(lines)))
               for (i, k), lines in labels.items()}
     legend = [(line, BACKWARD_COLOR) for line in LEGEND_LINES] if steps is not None else []
-    if step is not None:
-        legend.append((STEP_LEGEND_LINE, CURRENT_COLOR))
+    if step is not None:  # at step 0 nothing is orange yet: a blank line, the same height
+        legend.append((STEP_LEGEND_LINE if step else "", CURRENT_COLOR))
     width = max(layout.total_width, PADDING * 2 + CHAR_WIDTH * 0.85 * max(
         (len(line) for line, _ in legend), default=0))
     height = layout.total_height + LINE_HEIGHT * len(legend)
@@ -332,7 +332,8 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
             1 if grads is None else 2),
             current=current is not None and current.operand_position == i)
     on_top += [label_text(PADDING, layout.total_height + LINE_HEIGHT * line_number, "start",
-                          colour, line) for line_number, (line, colour) in enumerate(legend)]
+                          colour, line)
+               for line_number, (line, colour) in enumerate(legend) if line]
     parts += on_top
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -359,6 +359,9 @@ def legend(lines: Sequence[str], current: str | None = None) -> dict[str, object
 
 PARTIALS_LEGEND = legend(LEGEND_LINES)
 STEPS_LEGEND = legend(LEGEND_LINES, STEP_LEGEND_LINE)
+#: Before the first step (``step=0``) nothing is orange, so nothing says what orange is;
+#: but the line stays, blank, so that the picture keeps its size from step to step.
+BEFORE_STEPS_LEGEND = legend(LEGEND_LINES, "\N{NO-BREAK SPACE}")
 
 
 def partial_label(step: TraceStep) -> HtmlLabel:
@@ -614,7 +617,10 @@ def dot_source(
     with the steps of a backward trace on the edges if given (``partials``), and node
     numbers if asked for; the pass as it stands after ``step`` of its ``steps`` if
     given, with ``room`` kept for what changes (see :func:`dot_lines`)."""
-    legend = STEPS_LEGEND if step is not None else PARTIALS_LEGEND if steps is not None else {}
+    if step is not None:
+        legend = STEPS_LEGEND if step else BEFORE_STEPS_LEGEND
+    else:
+        legend = PARTIALS_LEGEND if steps is not None else {}
     lines = dot_lines(graph, values, grads, {**DEFAULT_GRAPH_ATTR, **legend, **(graph_attr or {})},
                       steps, numbers, step, room)
     return "\n".join(lines) + "\n"

@@ -155,6 +155,18 @@ def test_the_step_just_taken_is_marked_and_the_gradients_fill_in() -> None:
         assert text.count("∂ ") - 1 == k  # k edges show their numbers (and the legend)
 
 
+def test_orange_is_explained_only_once_there_is_a_step() -> None:
+    # At step 0 nothing is orange, so the legend does not speak of it (its line is
+    # blank, keeping the picture's size: the layout test above compares bounding boxes).
+    node = seed()
+    trace = backward_trace(Graph(node), node)
+    for k, text in enumerate(step_pictures(node)):
+        assert ("orange = the step just taken" in text) == (k > 0)
+    for k, svg in enumerate(svg_steps(trace)):
+        assert ("orange = the step just taken" in svg) == (k > 0)
+    assert "orange" not in draw_graph(node, partials=True).source
+
+
 def test_x_minus_x_step_by_step() -> None:
     # x's two uses: its grad is 1 after the first step, 1 + (-1) = 0 after the second.
     x = Scalar(3.0, name="x")
