@@ -176,6 +176,9 @@ class Schedule:
     steps: tuple[Step, ...]
     depth: int
     given: Any  # the rows that are not computed (leaves, constants, literals)
+    #: Some op passes no gradient to an operand (``given``'s condition): then not every
+    #: node of a one-output graph reaches its output.
+    conditions: bool = False
 
     @property
     def rows(self) -> int:
@@ -197,6 +200,7 @@ class _Levels:
     entries: list[Entry]  # the operations', in graph order
     given: list[int]  # the rows that are not computed: leaves, constants (and literals)
     uses: list[int]  # per position: how many operands of operations it is
+    conditions: bool  # does an op pass no gradient to an operand (given's condition)?
 
 
 def _levels(graph: Graph) -> _Levels:
@@ -210,6 +214,7 @@ def _levels(graph: Graph) -> _Levels:
     given: list[int] = []
     literal_rows: dict[float | str, int] = {}  # a literal's row, one per distinct float
     kinds_of: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one tuple per pattern
+    ops_of: dict[str, Op] = {}  # the ops used, by name
     for position, node in enumerate(order):
         if isinstance(node, Operation):
             rows, deepest = [], 0
@@ -234,8 +239,8 @@ def _levels(graph: Graph) -> _Levels:
             else:
                 width[deepest] += 1
             kinds = tuple([row < nodes for row in rows])  # operands that are nodes
-            entries.append((OPS[node.op], tuple(rows), kinds_of.setdefault(kinds, kinds),
-                            position))
+            op = ops_of.get(node.op) or ops_of.setdefault(node.op, OPS[node.op])
+            entries.append((op, tuple(rows), kinds_of.setdefault(kinds, kinds), position))
         elif isinstance(node, Scalar | Constant):
             initial[position] = node.value
             given.append(position)
@@ -245,7 +250,8 @@ def _levels(graph: Graph) -> _Levels:
                 "are Scalar leaves, Constants and Operations (or subclasses of them)"
             )
     given.extend(range(len(order), len(initial)))  # the literals
-    return _Levels(initial, depth, width, entries, given, uses)
+    conditions = any(None in op.partial_rules for op in ops_of.values())
+    return _Levels(initial, depth, width, entries, given, uses, conditions)
 
 
 def make_schedule(graph: Graph, narrow: int) -> Schedule:
@@ -286,7 +292,7 @@ def make_schedule(graph: Graph, narrow: int) -> Schedule:
             steps.append(_stretch(levels, pending))
     return Schedule(len(graph.order), np.array(levels.initial, dtype=np.float64),
                     tuple(steps), len(levels.width) - 1,
-                    np.array(levels.given, dtype=np.intp))
+                    np.array(levels.given, dtype=np.intp), levels.conditions)
 
 
 def _group(depth: int, members: list[Entry], initial: Any) -> Group:
@@ -398,12 +404,18 @@ def schedule_of(graph: Graph, points: int) -> Schedule:
 KEPT_OUTPUTS = 16
 
 
-def backward_steps(graph: Graph, schedule: Schedule, output: int) -> tuple[Step, ...]:
+#: No rows.
+_NONE = np.zeros(0, dtype=np.intp)
+
+
+def backward_steps(graph: Graph, schedule: Schedule,
+                   output: int) -> tuple[tuple[Step, ...], Any]:
     """The steps that pass gradients back to ``output``: the schedule's, keeping only the
     nodes that lie on a path to it (as the reference interpreter does: a node that does
-    not reach the output has gradient 0, and its partials are never computed)."""
-    if graph.outputs == (graph.order[output],):
-        return schedule.steps  # the graph is this output's: every node reaches it
+    not reach the output has gradient 0, and its partials are never computed); and the
+    rows of the nodes that do not reach it."""
+    if graph.outputs == (graph.order[output],) and not schedule.conditions:
+        return schedule.steps, _NONE  # the graph is this output's: every node reaches it
     key = (id(schedule), output)
     kept = graph.kept.backward.get(key)
     if kept is None:
@@ -414,7 +426,7 @@ def backward_steps(graph: Graph, schedule: Schedule, output: int) -> tuple[Step,
     return kept
 
 
-def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
+def _reaching(schedule: Schedule, output: int) -> tuple[tuple[Step, ...], Any]:
     reaches = np.zeros(schedule.rows, dtype=bool)
     reaches[output] = True
     kept: list[Step] = []
@@ -428,8 +440,9 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
                 step = _group(step.depth, [(step.op, tuple(rows), step.is_node, position)
                                            for position, *rows in zip(out, *args, strict=True)],
                               schedule.initial)
-            for rows, is_node in zip(step.args, step.is_node, strict=True):
-                if is_node:
+            for rows, is_node, rule in zip(step.args, step.is_node, step.op.partial_rules,
+                                           strict=True):
+                if is_node and rule is not None:  # not a literal, nor a condition
                     reaches[rows] = True
         else:
             local = reaches[step.rows].tolist()
@@ -446,9 +459,11 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
                         local[p] = True
                     places, kinds = (node.start, *node.terms), node.kinds
                 else:
-                    _, places, kinds, place = node
+                    op, places, kinds, place = node
                     if not local[place]:
                         continue
+                    kinds = tuple(is_node and rule is not None  # a condition: not reached
+                                  for is_node, rule in zip(kinds, op.partial_rules, strict=True))
                 nodes.append(node)
                 for p, is_node in zip(places, kinds, strict=True):
                     if is_node:
@@ -459,7 +474,7 @@ def _reaching(schedule: Schedule, output: int) -> tuple[Step, ...]:
             step = Stretch(step.depths, step.rows, step.inputs, tuple(reversed(nodes)),
                            step.whole, step.literals)
         kept.append(step)
-    return tuple(reversed(kept))
+    return tuple(reversed(kept)), np.flatnonzero(~reaches[: schedule.nodes])
 
 
 def _adds_of(run: SumRun) -> list[Entry]:
@@ -537,9 +552,10 @@ def _backward(steps: Sequence[Step], values: Any, grads: Any) -> None:
                         for rows, scalar in zip(step.args, step.scalars, strict=True)]
             out = values[step.out]
             for k, rows in enumerate(step.args):
-                if not step.is_node[k]:
-                    continue  # a literal: it has no gradient
-                partial = step.op.partial_rules[k](NUMPY, *operands, out)
+                rule = step.op.partial_rules[k]
+                if not step.is_node[k] or rule is None:
+                    continue  # a literal, or a condition: it has no gradient
+                partial = rule(NUMPY, *operands, out)
                 contribution = gradient * partial if type(partial) is not float or \
                     partial != 1.0 else gradient
                 repeats = step.repeats[k]
@@ -576,9 +592,9 @@ def _pass_back(step: Stretch, env: list[Any], g: list[Any], m: Any) -> None:
             continue
         op, places, kinds, place = node
         gradient, operands = g[place], [env[p] for p in places]
-        for k, p in enumerate(places):
-            if kinds[k]:
-                g[p] += gradient * op.partial_rules[k](m, *operands, env[place])
+        for k, (p, rule) in enumerate(zip(places, op.partial_rules, strict=True)):
+            if kinds[k] and rule is not None:  # not a literal, nor a condition
+                g[p] += gradient * rule(m, *operands, env[place])
 
 
 def _pass_back_sum(run: SumRun, g: list[Any]) -> None:
@@ -648,8 +664,11 @@ def _run_piece(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
         values[position] = value if type(value) is float else value[points]
     grads = None
     if output is not None:
+        # -0.0 + c is c for every c: each row takes its first contribution as it is, as
+        # the reference interpreter does (interpret.backward_pass, [5]); rows nothing is
+        # passed to are set to 0.0 after the pass.
         grads = _matrix(graph, schedule.rows, size)
-        grads.fill(0.0)
+        grads.fill(-0.0)
     try:
         with np.errstate(all="ignore"):
             _forward(schedule, values)
@@ -657,7 +676,9 @@ def _run_piece(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
             if grads is not None and output is not None:
                 # Also after a failure: the points (columns) that did not fail need it.
                 grads[output] = 1.0
-                _backward(backward_steps(graph, schedule, output), values, grads)
+                steps, unreached = backward_steps(graph, schedule, output)
+                _backward(steps, values, grads)
+                grads[unreached] = 0.0
                 failed = failed or not _all_finite(grads[: schedule.nodes])
     except RULE_ERRORS:  # a float rule in a stretch (one point): math.log(-1.0)
         return _Piece(values, grads, failed=True, raised=True)
@@ -886,7 +907,7 @@ def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
                          "narrow nodes, one at a time in Python")
             lines.extend(_stretch_lines(schedule, step))
     if output is not None:
-        steps = backward_steps(graph, schedule, output)
+        steps, _ = backward_steps(graph, schedule, output)
         lines.append(f"backward from node #{output}, in reverse; each operand gets "
                      "g[operand] += g[out] * partial:")
         for step in reversed(steps):
@@ -894,7 +915,8 @@ def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
                 args = names[: step.op.arity]
                 partials = ", ".join(
                     f"d/d{args[k]} = {rule_text(rule, *args, 'out')}"
-                    for k, rule in enumerate(step.op.partial_rules) if step.is_node[k])
+                    for k, rule in enumerate(step.op.partial_rules)
+                    if step.is_node[k] and rule is not None)
                 lines.append(f"  depth {step.depth:>3}  {step.op.name:<8} x{len(step.out):<6} "
                              f"{partials or 'literals only'}")
             else:

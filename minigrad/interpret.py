@@ -109,8 +109,8 @@ def backward_pass(
     the chain rule, summed over every use.  ``partial`` computes a partial from the op's
     rule (the float interpreter's checks it, see :func:`interpret_backward`); ``along``,
     if given, are the only operands to pass to (derivative graphs skip the parts that
-    no leaf asked about reaches); ``steps`` records each contribution.  Nodes that pass
-    nothing back keep ``zero``; their partials are never computed.
+    no leaf asked about reaches); ``steps`` records each contribution.  Nodes that
+    nothing is passed back to get ``zero``; their partials are never computed.
 
     This is the six-line loop of ``notebooks/how_it_works.ipynb``::
 
@@ -121,7 +121,7 @@ def backward_pass(
             for k, x in enumerate(node.args):
                 if x in values: g[x] += g[node] * OPS[node.op].partial(k, *operands, values[node])
 
-    plus four guards, each marked [1]-[4] below, and nothing else:
+    plus five guards, each marked [1]-[5] below, and nothing else:
 
     [1] *Positions, not nodes.*  ``g`` and ``values`` are lists indexed by a node's
         position in ``graph.order`` (faster than dicts keyed by node), so the loop walks
@@ -140,9 +140,15 @@ def backward_pass(
         ``+``, ``*``, 0.0 and 1.0 on floats; on nodes they build the derivative's graph
         (``derivatives.py``).  ``along`` and ``steps`` serve derivative graphs and
         :func:`~minigrad.backward_trace`.
+    [5] *The first contribution as it is* (as PyTorch and JAX add gradients).  Each sum
+        starts from -0.0, not 0.0: -0.0 + c is c for every c, where 0.0 + -0.0 is 0.0,
+        so a gradient of -0.0 stays -0.0 (``atan2`` tells them apart); on nodes, -0.0 + g
+        builds nothing.  A node nothing is passed to gets ``zero`` at the end.  And the
+        second operand of ``given`` is a condition, not a value: like a literal, it is
+        passed nothing (its partial rule is None).
     """
     order, index = graph.order, graph.index
-    grads = [zero] * len(order)  # [4] 0.0 on floats, the literal 0.0 on nodes
+    grads = [-0.0] * len(order)  # [5] the additive identity: -0.0 + c is c
     grads[output] = one
     # [2] reaches[i]: does node i lie on a path to the output?  Walking backwards from the
     # output, a node is marked by the first user of it that is marked itself.
@@ -154,9 +160,11 @@ def backward_pass(
             continue  # [2] no path to the output, or a leaf: nothing to pass back
         gradient, out = grads[position], values[position]
         operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
+        rules = OPS[node.op].partial_rules
         for argnum, operand in enumerate(node.args):
-            if not isinstance(operand, Node) or (along is not None and operand not in along):
-                continue  # a literal has no gradient; [4] nor does what no one asked about
+            if not isinstance(operand, Node) or rules[argnum] is None or (
+                    along is not None and operand not in along):
+                continue  # a literal, [5] a condition, [4] what no one asked about: no gradient
             # [3] No shortcut for gradient == 0.0: the partial is computed all the same,
             # since 0 * partial is only 0 when the partial is finite (module docstring).
             slope = partial(node, argnum, operands, out)
@@ -165,7 +173,7 @@ def backward_pass(
             grads[j] = m.add(grads[j], m.mul(gradient, slope))  # g[x] += g[node] * partial
             if steps is not None:
                 steps.append(Step(position, argnum, j, gradient, slope, grads[j]))
-    return grads
+    return [g if reached else zero for g, reached in zip(grads, reaches, strict=True)]  # [5]
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,8 +210,10 @@ def _checked_partial(node: Operation, argnum: int, operands: list[Any], out: Any
     """A partial on floats, or the error that names its node: one that raises in the
     rule (``log(0)``) or comes out infinite (``1 / b`` for a tiny ``b``)."""
     rule = OPS[node.op]
+    partial_rule = rule.partial_rules[argnum]
+    assert partial_rule is not None  # backward_pass passes nothing to a condition
     try:
-        partial: float = rule.partial_rules[argnum](FLOATS, *operands, out)
+        partial: float = partial_rule(FLOATS, *operands, out)
     except RULE_ERRORS as cause:
         raise gradient_error(node, rule, tuple(operands), argnum, cause) from None
     if not math.isfinite(partial):

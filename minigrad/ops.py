@@ -31,6 +31,19 @@ What a rule may call:
 A branch is an op: relu's slope is ``step(a)`` (1 for a > 0, else 0) and abs's is
 ``sign(a)``; both have slope 0, so ``relu'' = 0``.
 
+A partial rule must not overflow on the way to a finite slope.  On floats ``a * a`` may
+be inf inside a rule whose result is still finite (``1 / (1 + inf)`` is 0), but built as
+nodes every step is a node, and a node that is inf raises: then a derivative graph would
+raise where ``backward()`` gives a number.  So the rules are written in forms whose every
+step stays finite (atan's slope with ``hypot``, erf's with its argument capped), and a
+test runs every rule at extreme magnitudes both ways.
+
+One op is not arithmetic: ``given(a, b)`` is the value of ``a``, where ``b`` is defined.
+Its partial rule for ``b`` is None: ``b`` is evaluated (and raises where it raises) but
+never differentiated, like a literal.  Derivative graphs end in it (``derivatives.py``):
+the derivative of ``log(x)`` is ``given(1/x, log(x))``, which raises where ``log(x)``
+does, as ``backward()`` does.
+
 Domain errors
 -------------
 On floats a rule raises ``ZeroDivisionError``, ``ValueError`` (``math domain error``) or
@@ -72,7 +85,9 @@ class Op:
     symbol : how the op is written: ``"*"`` for infix ops, ``"relu"`` for functions.
     infix : True for ``a + b``-style ops, False for ``f(a)``-style ones.
     value_rule : ``value_rule(m, a[, b]) -> out`` over a namespace ``m``.
-    partial_rules : per operand, ``partial(m, a[, b], out)``: d out / d operand.
+    partial_rules : per operand, ``partial(m, a[, b], out)``: d out / d operand; None for
+        an operand that is a condition, not a value (``given``'s second): no gradient is
+        passed to it, as to a literal.
     domain : what the op needs of its operands, quoted in domain-error messages.
     precedence : how strongly an infix or prefix op binds when printed (``+`` 1, ``*`` 2,
         unary ``-`` 3, ``**`` 4); functions are atoms (5) and never need parentheses.
@@ -80,17 +95,21 @@ class Op:
         drawings label their operands.
     doc : one line on what a function-style op computes, the docstring of
         ``minigrad.NAME`` and of the method ``node.NAME()``.
+    total : True if the value is a finite float for *every* finite operand (sin, tanh,
+        relu, ...; not exp, which overflows, nor log): an expression of total ops always
+        evaluates, so its derivative graphs need no ``given`` (``derivatives.py``).
     """
 
     name: str
     symbol: str
     infix: bool
     value_rule: Rule
-    partial_rules: tuple[Rule, ...]
+    partial_rules: tuple[Rule | None, ...]
     domain: str = "operands whose result is a finite float"
     precedence: int = 5
     commutative: bool = True
     doc: str = ""
+    total: bool = False
 
     @property
     def arity(self) -> int:
@@ -109,7 +128,10 @@ class Op:
 
     def partial(self, argnum: int, *operands_and_out: float) -> float:
         """Partial rule ``argnum`` on floats: ``OPS["mul"].partial(0, 2.0, 3.0, 6.0) == 3.0``."""
-        result: float = self.partial_rules[argnum](FLOATS, *operands_and_out)
+        rule = self.partial_rules[argnum]
+        if rule is None:
+            raise ValueError(f"{self.name} passes no gradient to its operand {argnum}")
+        result: float = rule(FLOATS, *operands_and_out)
         return result
 
 
@@ -130,6 +152,46 @@ def _sigmoid_value(m: Any, a: Any) -> Any:
 # tiny values far left (softplus(-30) = 9.4e-14, not 0 or 1.1e-13).
 def _softplus_value(m: Any, a: Any) -> Any:
     return m.add(m.log1p(m.exp(m.neg(m.abs(a)))), m.where(m.gt(a, 0.0), a, 0.0))
+
+
+# |a|, capped: for slopes that are 0 in floats long before their steps overflow.
+# minimum selects, it does not round: below the cap the steps are exactly those of |a|.
+def _capped(m: Any, a: Any, cap: float) -> Any:
+    return m.minimum(m.abs(a), cap)
+
+
+# tanh'(a) = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a).  1 - out*out loses every digit
+# once tanh(a) rounds to 1 (|a| >= 19, where the slope is still 1e-16); the sigmoids keep
+# them (sigmoid(-2a) is computed directly, not as 1 - sigmoid).  2a overflows for
+# |a| > 9e307, and sigmoid(-2a) is 0 from |a| = 373 on: so |a|, capped at 400 (the
+# product is even in a).
+def _tanh_slope(m: Any, a: Any, out: Any) -> Any:
+    c = _capped(m, a, 400.0)
+    return m.mul(m.mul(4.0, m.sigmoid(m.mul(2.0, c))), m.sigmoid(m.mul(-2.0, c)))
+
+
+# e**(-a**2), the bell of erf, erfc and gelu: a*a overflows for |a| > 1.3e154 although
+# the bell is 0 from |a| = 27.3 on (e**-745 underflows): so |a|, capped at 40.
+def _bell(m: Any, a: Any, scale: float) -> Any:
+    c = _capped(m, a, 40.0)
+    return m.exp(m.mul(m.mul(scale, c), c))
+
+
+# top / (a**2 + b**2), for the slopes of atan and atan2: a*a + b*b overflows beyond 1e154
+# (where the slope is a plain number or 0) and underflows to 0 below 1e-162 (where it is
+# large but finite).  hypot does neither -- but for a norm above 1.8e308, so it is taken
+# of the halves: with h = hypot(a/2, b/2), a**2 + b**2 = 4h**2, and the slope is
+# (top/h) / 4 / h, every step of which is at most 2, or the slope itself.
+def _over_norm_squared(m: Any, top: Any, a: Any, b: Any) -> Any:
+    h = m.hypot(m.mul(0.5, a), m.mul(0.5, b))
+    return m.div(m.mul(m.div(top, h), 0.25), h)
+
+
+# The sign of a - b, for the slopes of minimum and maximum: a - b overflows (1e308 -
+# -1e308) where a/2 - b/2 cannot.  Halving is exact down to 4.5e-308; below, two
+# neighbouring subnormals can halve to one number and count as a tie (slope 1/2 each).
+def _order(m: Any, a: Any, b: Any) -> Any:
+    return m.sign(m.sub(m.mul(0.5, a), m.mul(0.5, b)))
 
 
 _ROWS = [
@@ -155,20 +217,17 @@ _ROWS = [
               " base**(exponent - 1) along the base",
        precedence=4, commutative=False),
     # -a               d/da = -1
-    Op("neg", "-", False, lambda m, a: m.neg(a), (lambda m, a, out: -1.0,), precedence=3),
+    Op("neg", "-", False, lambda m, a: m.neg(a), (lambda m, a, out: -1.0,), precedence=3,
+       total=True),
     # |a|              d/da = sign(a), 0 at a = 0
     Op("abs", "abs", False, lambda m, a: m.abs(a), (lambda m, a, out: m.sign(a),),
-       doc="The absolute value |x|."),
+       doc="The absolute value |x|.", total=True),
     # max(a, 0)        d/da = step(a): 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
     Op("relu", "relu", False, lambda m, a: m.where(m.gt(a, 0.0), a, 0.0),
-       (lambda m, a, out: m.step(a),), doc="max(x, 0)."),
-    # tanh(a)          d/da = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a)
-    #   (1 - out*out loses every digit once tanh(a) rounds to 1, from |a| ~ 19 on; the
-    #   sigmoid form keeps them: sigmoid(-2a) is computed directly, not as 1 - sigmoid.)
-    Op("tanh", "tanh", False, lambda m, a: m.tanh(a),
-       (lambda m, a, out: m.mul(m.mul(4.0, m.sigmoid(m.mul(2.0, a))),
-                                m.sigmoid(m.mul(-2.0, a))),),
-       doc="The hyperbolic tangent."),
+       (lambda m, a, out: m.step(a),), doc="max(x, 0).", total=True),
+    # tanh(a)          d/da = 1 - tanh(a)**2 = sech(a)**2   (see _tanh_slope)
+    Op("tanh", "tanh", False, lambda m, a: m.tanh(a), (_tanh_slope,),
+       doc="The hyperbolic tangent.", total=True),
     # e**a             d/da = e**a = out
     Op("exp", "exp", False, lambda m, a: m.exp(a), (lambda m, a, out: out,),
        doc="e to the power x."),
@@ -179,28 +238,30 @@ _ROWS = [
     #   (1 - s rounds to 0 for a >= 37, where the slope is still ~1e-16)
     Op("sigmoid", "sigmoid", False, _sigmoid_value,
        (lambda m, a, out: m.mul(out, m.sigmoid(m.neg(a))),),
-       doc="The logistic function 1 / (1 + e**-x)."),
+       doc="The logistic function 1 / (1 + e**-x).", total=True),
     # sqrt(a)          d/da = 1 / (2 sqrt(a)) = 0.5 / out   (infinite at a = 0)
     Op("sqrt", "sqrt", False, lambda m, a: m.sqrt(a), (lambda m, a, out: m.div(0.5, out),),
        domain="a >= 0 (and a > 0 for its gradient)",
        doc="The square root; needs x >= 0 (and x > 0 for its gradient)."),
     # sin(a)           d/da = cos(a)
     Op("sin", "sin", False, lambda m, a: m.sin(a), (lambda m, a, out: m.cos(a),),
-       doc="The sine (radians)."),
+       doc="The sine (radians).", total=True),
     # cos(a)           d/da = -sin(a)
     Op("cos", "cos", False, lambda m, a: m.cos(a), (lambda m, a, out: m.neg(m.sin(a)),),
-       doc="The cosine (radians)."),
+       doc="The cosine (radians).", total=True),
     # step(a)          d/da = 0      (the Heaviside step: 1 if a > 0 else 0; relu's slope)
     Op("step", "step", False, lambda m, a: m.where(m.gt(a, 0.0), 1.0, 0.0),
        (lambda m, a, out: 0.0,),
-       doc="The step function: 1 for x > 0, else 0 (relu's slope); its slope is 0."),
+       doc="The step function: 1 for x > 0, else 0 (relu's slope); its slope is 0.",
+       total=True),
     # sign(a)          d/da = 0      (+1, -1, or 0 at 0; abs's slope)
     Op("sign", "sign", False, lambda m, a: m.sign(a), (lambda m, a, out: 0.0,),
-       doc="The sign of x: 1, -1, or 0 at 0 (abs's slope); its slope is 0."),
+       doc="The sign of x: 1, -1, or 0 at 0 (abs's slope); its slope is 0.", total=True),
     # -- the math module's functions (names as in Python's math; numpy's for min/max) --
-    # tan(a)           d/da = 1 + tan(a)**2 = 1 + out**2
+    # tan(a)           d/da = 1 + tan(a)**2 = 1 + out**2   (|tan| < 1.7e16 in floats)
     Op("tan", "tan", False, lambda m, a: m.tan(a),
-       (lambda m, a, out: m.add(1.0, m.mul(out, out)),), doc="The tangent (radians)."),
+       (lambda m, a, out: m.add(1.0, m.mul(out, out)),), doc="The tangent (radians).",
+       total=True),
     # asin(a)          d/da = 1 / sqrt(1 - a**2)     (infinite at a = +-1)
     #   ((1 - a)(1 + a) keeps the digits that 1 - a*a loses near +-1)
     Op("asin", "asin", False, lambda m, a: m.asin(a),
@@ -212,16 +273,17 @@ _ROWS = [
        (lambda m, a, out: m.div(-1.0, m.sqrt(m.mul(m.sub(1.0, a), m.add(1.0, a)))),),
        domain="-1 <= a <= 1 (and -1 < a < 1 for its gradient)",
        doc="The arc cosine; needs -1 <= x <= 1."),
-    # atan(a)          d/da = 1 / (1 + a**2)
+    # atan(a)          d/da = 1 / (1 + a**2)           (see _over_norm_squared)
     Op("atan", "atan", False, lambda m, a: m.atan(a),
-       (lambda m, a, out: m.div(1.0, m.add(1.0, m.mul(a, a))),), doc="The arc tangent."),
+       (lambda m, a, out: _over_norm_squared(m, 1.0, a, 1.0),),
+       doc="The arc tangent.", total=True),
     # atan2(a, b)      the angle of the point (b, a)
     #                  d/da = b / (a**2 + b**2)   d/db = -a / (a**2 + b**2)   (none at 0, 0)
     Op("atan2", "atan2", False, lambda m, a, b: m.atan2(a, b),
-       (lambda m, a, b, out: m.div(b, m.add(m.mul(a, a), m.mul(b, b))),
-        lambda m, a, b, out: m.div(m.neg(a), m.add(m.mul(a, a), m.mul(b, b)))),
+       (lambda m, a, b, out: _over_norm_squared(m, b, a, b),
+        lambda m, a, b, out: _over_norm_squared(m, m.neg(a), a, b)),
        commutative=False, domain="a point other than (0, 0) for its gradient",
-       doc="atan2(y, x): the angle of the point (x, y), in (-pi, pi]."),
+       doc="atan2(y, x): the angle of the point (x, y), in (-pi, pi].", total=True),
     # sinh(a)          d/da = cosh(a)
     Op("sinh", "sinh", False, lambda m, a: m.sinh(a), (lambda m, a, out: m.cosh(a),),
        doc="The hyperbolic sine."),
@@ -230,7 +292,8 @@ _ROWS = [
        doc="The hyperbolic cosine."),
     # asinh(a)         d/da = 1 / sqrt(a**2 + 1) = 1 / hypot(a, 1)   (a*a would overflow)
     Op("asinh", "asinh", False, lambda m, a: m.asinh(a),
-       (lambda m, a, out: m.div(1.0, m.hypot(a, 1.0)),), doc="The inverse hyperbolic sine."),
+       (lambda m, a, out: m.div(1.0, m.hypot(a, 1.0)),), doc="The inverse hyperbolic sine.",
+       total=True),
     # acosh(a)         d/da = 1 / sqrt(a**2 - 1) = 1 / (sqrt(a - 1) sqrt(a + 1))  (inf at 1)
     Op("acosh", "acosh", False, lambda m, a: m.acosh(a),
        (lambda m, a, out: m.div(1.0, m.mul(m.sqrt(m.sub(a, 1.0)), m.sqrt(m.add(a, 1.0)))),),
@@ -258,51 +321,61 @@ _ROWS = [
     # cbrt(a)          d/da = 1 / (3 cbrt(a)**2) = 1 / (3 out**2)     (infinite at 0)
     Op("cbrt", "cbrt", False, lambda m, a: m.cbrt(a),
        (lambda m, a, out: m.div(1.0, m.mul(m.mul(3.0, out), out)),),
-       domain="a != 0 for its gradient", doc="The cube root (of negative x too)."),
+       domain="a != 0 for its gradient", doc="The cube root (of negative x too).",
+       total=True),
     # hypot(a, b)      sqrt(a**2 + b**2), without overflow
     #                  d/da = a / out    d/db = b / out     (none at 0, 0)
     Op("hypot", "hypot", False, lambda m, a, b: m.hypot(a, b),
        (lambda m, a, b, out: m.div(a, out), lambda m, a, b, out: m.div(b, out)),
        domain="a point other than (0, 0) for its gradient",
        doc="hypot(x, y): sqrt(x**2 + y**2), without overflow."),
-    # erf(a)           d/da = 2/sqrt(pi) e**(-a**2)
+    # erf(a)           d/da = 2/sqrt(pi) e**(-a**2)   (the bell: see _bell)
     Op("erf", "erf", False, lambda m, a: m.erf(a),
-       (lambda m, a, out: m.mul(1.1283791670955126, m.exp(m.neg(m.mul(a, a)))),),
-       doc="The error function."),
+       (lambda m, a, out: m.mul(1.1283791670955126, _bell(m, a, -1.0)),),
+       doc="The error function.", total=True),
     # erfc(a) = 1 - erf(a)   d/da = -2/sqrt(pi) e**(-a**2)   (erfc(10) = 2.1e-45, not 0)
     Op("erfc", "erfc", False, lambda m, a: m.erfc(a),
-       (lambda m, a, out: m.mul(-1.1283791670955126, m.exp(m.neg(m.mul(a, a)))),),
-       doc="The complementary error function 1 - erf(x), exact also far right."),
+       (lambda m, a, out: m.mul(-1.1283791670955126, _bell(m, a, -1.0)),),
+       doc="The complementary error function 1 - erf(x), exact also far right.",
+       total=True),
     # floor(a)         d/da = 0      (steps: slope 0 between them, and 0 at them, as PyTorch)
     Op("floor", "floor", False, lambda m, a: m.floor(a), (lambda m, a, out: 0.0,),
-       doc="The largest whole number <= x."),
+       doc="The largest whole number <= x.", total=True),
     # ceil(a)          d/da = 0
     Op("ceil", "ceil", False, lambda m, a: m.ceil(a), (lambda m, a, out: 0.0,),
-       doc="The smallest whole number >= x."),
+       doc="The smallest whole number >= x.", total=True),
     # min(a, b)        d/da = 1 where a < b, 0 where a > b, 1/2 each at a tie (PyTorch, JAX)
+    #                  = (1 - sign(a - b)) / 2   (the sign without overflow: see _order)
     Op("minimum", "minimum", False, lambda m, a, b: m.where(m.le(a, b), a, b),
-       (lambda m, a, b, out: m.mul(0.5, m.sub(1.0, m.sign(m.sub(a, b)))),
-        lambda m, a, b, out: m.mul(0.5, m.add(1.0, m.sign(m.sub(a, b))))),
-       doc="minimum(x, y): the smaller; at a tie the gradient is split equally."),
+       (lambda m, a, b, out: m.mul(0.5, m.sub(1.0, _order(m, a, b))),
+        lambda m, a, b, out: m.mul(0.5, m.add(1.0, _order(m, a, b)))),
+       doc="minimum(x, y): the smaller; at a tie the gradient is split equally.", total=True),
     # max(a, b)        d/da = 1 where a > b, 0 where a < b, 1/2 each at a tie
     Op("maximum", "maximum", False, lambda m, a, b: m.where(m.ge(a, b), a, b),
-       (lambda m, a, b, out: m.mul(0.5, m.add(1.0, m.sign(m.sub(a, b)))),
-        lambda m, a, b, out: m.mul(0.5, m.sub(1.0, m.sign(m.sub(a, b))))),
-       doc="maximum(x, y): the larger; at a tie the gradient is split equally."),
+       (lambda m, a, b, out: m.mul(0.5, m.add(1.0, _order(m, a, b))),
+        lambda m, a, b, out: m.mul(0.5, m.sub(1.0, _order(m, a, b)))),
+       doc="maximum(x, y): the larger; at a tie the gradient is split equally.", total=True),
     # log(1 + e**a)    d/da = sigmoid(a)
     Op("softplus", "softplus", False, _softplus_value, (lambda m, a, out: m.sigmoid(a),),
-       doc="log(1 + e**x), without overflow: a smooth relu."),
+       doc="log(1 + e**x), without overflow: a smooth relu.", total=True),
     # a sigmoid(a)     d/da = s + a s (1 - s) = s (1 + a sigmoid(-a)) where s = sigmoid(a)
     Op("silu", "silu", False, lambda m, a: m.mul(a, m.sigmoid(a)),
        (lambda m, a, out: m.mul(m.sigmoid(a), m.add(1.0, m.mul(a, m.sigmoid(m.neg(a))))),),
-       doc="x * sigmoid(x) (also called swish)."),
+       doc="x * sigmoid(x) (also called swish).", total=True),
     # a Phi(a), Phi(a) = (1 + erf(a/sqrt(2)))/2   d/da = Phi(a) + a e**(-a**2/2)/sqrt(2 pi)
     Op("gelu", "gelu", False,
        lambda m, a: m.mul(m.mul(0.5, a), m.add(1.0, m.erf(m.mul(a, 0.7071067811865476)))),
        (lambda m, a, out: m.add(
            m.mul(0.5, m.add(1.0, m.erf(m.mul(a, 0.7071067811865476)))),
-           m.mul(m.mul(a, 0.3989422804014327), m.exp(m.mul(m.mul(-0.5, a), a)))),),
-       doc="x times the normal CDF of x (the exact, erf form)."),
+           m.mul(m.mul(a, 0.3989422804014327), _bell(m, a, -0.5))),),
+       doc="x times the normal CDF of x (the exact, erf form).", total=True),
+    # -- not arithmetic: a value with a condition --
+    # given(a, b)      = a, where b is defined   d/da = 1   d/db: none (b is not differentiated)
+    Op("given", "given", False, lambda m, a, b: a, (lambda m, a, b, out: 1.0, None),
+       commutative=False, total=True,
+       domain="its second operand to be defined (the value is the first)",
+       doc="given(x, y): the value of x, where y is defined (an error where y is not). "
+           "A derivative graph is given(derivative, f): it raises where f does."),
 ]
 
 #: Every op by name: ``OPS["mul"].value(2.0, 3.0) == 6.0``.
@@ -487,12 +560,15 @@ _TEXT_OPS.update({
 TEXT = namespace(_TEXT_OPS, "text")
 
 
-def rule_text(rule: Rule, *names: str) -> str:
-    """A rule as text, with its operands (and ``out``) called ``names``.
+def rule_text(rule: Rule | None, *names: str) -> str:
+    """A rule as text, with its operands (and ``out``) called ``names``; ``"none"`` for
+    the missing partial rule of a condition (``given``'s second operand).
 
     >>> rule_text(OPS["pow"].partial_rules[0], "x", "3.0", "out")
     '3.0 * x ** (3.0 - 1.0)'
     >>> rule_text(OPS["relu"].value_rule, "x")
     'where(x > 0.0, x, 0.0)'
     """
+    if rule is None:
+        return "none"
     return _as_text(rule(TEXT, *(_Text(name) for name in names))).text

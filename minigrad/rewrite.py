@@ -8,11 +8,17 @@ three rewrites as each node is built (the "smart constructor" of term rewriting)
   op's own float rule, so the result is the float the reference interpreter gives:
   ``2.0 * 3.0`` becomes ``6.0``.  An op that would raise (``log(-1.0)``) is kept as a
   node, so the error is still raised, naming it, when the graph is evaluated.
-* **Identities** that are exact in floating point: ``x + 0``, ``x - 0``, ``x * 1``,
-  ``x / 1`` and ``x ** 1`` are ``x``; ``x * 0``, ``0 / x`` are 0 and ``x ** 0`` is 1;
-  ``0 - x``, ``x * -1`` and ``x / -1`` are ``-x``; ``--x`` is ``x``; ``-(c * x)`` is
-  ``(-c) * x``.  No rewrite reorders arithmetic (``(x * 2) * 3`` stays: ``x * 6`` can
-  differ in the last bit).
+* **Identities** that are exact in floating point -- the same bits, the sign of zero
+  included, wherever ``x`` has a value -- and that drop no operand which could fail:
+  ``x - 0``, ``x + (-0.0)``, ``x * 1``, ``x / 1`` and ``x ** 1`` are ``x``; ``-0.0 - x``,
+  ``x * -1`` and ``x / -1`` are ``-x``; ``--x`` is ``x``; ``-(c * x)`` is ``(-c) * x``;
+  ``given(x, c)`` is ``x`` for a number ``c``, and so is ``given(x, y)`` when ``y`` is
+  ``x`` or an operand of it (``x`` needs ``y`` already).  Not rewritten, because IEEE
+  arithmetic disagrees: ``x + 0`` (-0.0 + 0 is 0.0), ``0 - x`` (0 - 0 is 0.0, -0 is
+  -0.0), ``x * 0`` and ``0 / x`` (-0.0 for negative x; and they would drop ``x``, which
+  may fail: ``log(-1) * 0``), ``x ** 0`` (1, but it drops ``x`` too).  A sign of zero
+  shows: ``atan2(-0.0, -1)`` is -pi, ``atan2(0.0, -1)`` pi.  No rewrite reorders
+  arithmetic (``(x * 2) * 3`` stays: ``x * 6`` can differ in the last bit).
 * **Merging equal subexpressions** (hash-consing): building ``cos(x)`` twice gives the
   same node, and so does ``x * y`` after ``y * x``.  Two nodes are equal when they apply
   the same op to the same operand *objects* and the same numbers (in either order for
@@ -108,7 +114,8 @@ class NodeBuilder:
     def apply(self, op: str, args: tuple[Term, ...]) -> Term:
         """The op applied to the operands: a number, an existing node, or a new node."""
         # Two nodes under + - * / **: no rewrite applies (the commonest case: skip them).
-        if not (len(args) == 2 and isinstance(args[0], Node) and isinstance(args[1], Node)):
+        if op == "given" or not (
+                len(args) == 2 and isinstance(args[0], Node) and isinstance(args[1], Node)):
             rewritten = _rewrite(self, op, args)
             if rewritten is not None:
                 return rewritten
@@ -137,48 +144,52 @@ def _rewrite(builder: NodeBuilder, op: str, args: tuple[Term, ...]) -> Term | No
     if len(args) == 1:
         return None  # no identities for the other functions
     a, b = args
-    if op == "add":
-        return a if b == 0.0 else b if a == 0.0 else None
-    if op == "sub":
-        if b == 0.0:
+    if op == "add":  # -0.0 is the additive identity: -0.0 + x is x, even for x = 0.0
+        return a if _is(b, -0.0) else b if _is(a, -0.0) else None
+    if op == "sub":  # x - 0.0 is x, even for x = -0.0; -0.0 - x is -x, even for x = 0.0
+        if _is(b, 0.0):
             return a
-        return builder.apply("neg", (b,)) if a == 0.0 else None
+        return builder.apply("neg", (b,)) if _is(a, -0.0) else None
     if op == "mul":
         for number, other in ((a, b), (b, a)):
-            if isinstance(number, float):
-                if number == 1.0:
-                    return other
-                if number == 0.0:
-                    return 0.0
-                if number == -1.0:
-                    return builder.apply("neg", (other,))
+            if isinstance(number, float) and number == 1.0:
+                return other
+            if isinstance(number, float) and number == -1.0:
+                return builder.apply("neg", (other,))
         return None
     if op == "div":
         if b == 1.0:
             return a
-        if b == -1.0:
-            return builder.apply("neg", (a,))
-        return 0.0 if a == 0.0 else None
+        return builder.apply("neg", (a,)) if b == -1.0 else None
     if op == "pow":
-        return a if b == 1.0 else 1.0 if b == 0.0 else None
+        return a if b == 1.0 else None
+    if op == "given" and (  # given(a, b) is a where b is always defined, or a needs b
+            not isinstance(b, Node) or b is a
+            or (isinstance(a, Operation) and any(operand is b for operand in a.args))):
+        return a
     return None
+
+
+def _is(term: Term, number: float) -> bool:
+    """Is ``term`` this number, bit for bit (-0.0 is not 0.0)?"""
+    return isinstance(term, float) and term.hex() == number.hex()
 
 
 def simplify(output: Node) -> Node:
     """The same expression, smaller: constants folded, identities applied, equal
     subexpressions merged (see the module docstring for each rewrite).
 
-    Wherever ``output`` evaluates without error, the result evaluates to the same value
-    (a zero may lose its sign: ``-0.0`` for ``0.0``).  Where ``output`` would raise, the
-    result may not: ``x * 0`` becomes ``0`` even where evaluating ``x`` raises
-    (``log(-1) * 0``), exactly as algebra says, so the error is gone with the term.
-    Leaves stay the same objects; a constant result is a :class:`Constant` node.
+    Wherever ``output`` evaluates, the result evaluates to the same value, bit for bit
+    (the sign of zero included: ``atan2(x*0, -1)`` stays -pi at x = -1); and wherever
+    ``output`` raises, the result raises too: no rewrite drops an operand that could fail
+    (``log(-1) * 0`` stays).  Leaves stay the same objects; a constant result is a
+    :class:`Constant` node.
 
     Examples
     --------
     >>> from minigrad import Scalar, describe
     >>> x = Scalar(2.0, name="x")
-    >>> describe(simplify((x * 1 + 0) * (2.0 * 3.0) + x.cos() * x.cos()))
+    >>> describe(simplify((x * 1 - 0) * (2.0 * 3.0) + x.cos() * x.cos()))
     'x*6 + cos(x)*cos(x)'
     """
     if not isinstance(output, Node):

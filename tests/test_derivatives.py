@@ -88,20 +88,33 @@ def test_results_are_ordinary_nodes_over_the_same_leaves() -> None:
 
 
 def test_a_constant_derivative_is_a_constant_node_not_an_input() -> None:
+    # -x is defined everywhere: its derivative -1 needs no condition, and is a Constant.
     x = Scalar(3.0, name="x")
-    d = diff(x * 2.0, x)
-    assert isinstance(d, Constant) and d.value == 2.0
+    d = diff(-x, x)
+    assert isinstance(d, Constant) and d.value == -1.0
     graph = Graph(d)
-    assert evaluate(graph)[d] == 2.0
+    assert evaluate(graph)[d] == -1.0
     assert graph.leaves == ()
     with pytest.raises(ValueError, match="constant"):
         evaluate(graph, inputs={d: 5.0})
-    assert isinstance(diff(x * 2.0, x, 2), Constant) and diff(x * 2.0, x, 2).value == 0.0
+    assert isinstance(diff(-x, x, 2), Constant) and diff(-x, x, 2).value == 0.0
     unrelated = Scalar(1.0, name="u")
-    assert gradient(x * x, [unrelated])[0].value == 0.0  # type: ignore[attr-defined]
-    assert "2" in to_dot(d)
+    assert gradient(-x, [unrelated])[0].value == 0.0  # type: ignore[attr-defined]
+    assert "-1" in to_dot(d)
     # A constant used in a new expression is a literal there.
-    assert (d * x).args == (2.0, x)
+    assert (d * x).args == (-1.0, x)
+
+
+def test_a_constant_derivative_keeps_the_domain_of_what_it_differentiates() -> None:
+    # x*2 overflows from 9e307 on: its derivative 2 is given(2, x*2), an error there.
+    x = Scalar(3.0, name="x")
+    d = diff(x * 2.0, x)
+    assert describe(d) == "given(2, x*2)"
+    assert value(d) == 2.0
+    with pytest.raises(EvaluationError, match="overflows"):
+        value(d, {x: 1e308})
+    assert describe(diff(x * 2.0, x, 2)) == "given(0, x*2)"
+    assert describe(gradient(x * x, [Scalar(1.0, name="u")])[0]) == "given(0, x*x)"
 
 
 def test_differentiating_by_something_else_is_a_clear_error() -> None:
@@ -291,7 +304,9 @@ def test_apply_table_covers_every_op() -> None:
 def test_describe_prints_derivatives_readably() -> None:
     x = Scalar(0.7, name="x")
     y = Scalar(-1.2, name="y")
-    assert str(diff(x**3 / 5 + x.sin() * y.exp(), x)) == "0.2*(3*x**2) + exp(y)*cos(x)"
+    assert str(diff(x**3 / 5 + x.sin() * y.exp(), x)) == (
+        "given(0.2*(3*x**2) + exp(y)*cos(x), x**3/5 + sin(x)*exp(y))")
+    assert str(diff(x.cos().sin(), x)) == "cos(cos(x))*-sin(x)"  # total ops: no given
 
 
 def test_diff_takes_any_integer_order() -> None:
