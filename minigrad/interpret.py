@@ -112,14 +112,17 @@ def backward_pass(
     no leaf asked about reaches); ``steps`` records each contribution.  Nodes that
     nothing is passed back to get ``zero``; their partials are never computed.
 
-    This is the six-line loop of ``notebooks/how_it_works.ipynb``::
+    This is the loop of ``notebooks/how_it_works.ipynb`` (its section 3)::
 
-        g = {node: 0.0 for node in graph.order}; g[d] = 1.0
+        g = {node: 0.0 for node in graph.order}
+        g[d] = 1.0
         for node in reversed(graph.order):
-            if isinstance(node, Scalar): continue
-            operands = [values[x] if x in values else x for x in node.args]
+            if isinstance(node, Scalar):
+                continue
+            operands = [values[x] if isinstance(x, Node) else x for x in node.args]
             for k, x in enumerate(node.args):
-                if x in values: g[x] += g[node] * OPS[node.op].partial(k, *operands, values[node])
+                if isinstance(x, Node):
+                    g[x] += g[node] * OPS[node.op].partial(k, *operands, values[node])
 
     plus five guards, each marked [1]-[5] below, and nothing else:
 
