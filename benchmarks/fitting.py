@@ -10,6 +10,11 @@ fit, each ``scipy.optimize.least_squares`` with method "trf":
 
 Times are medians of a few fits, the three ways taking turns; every fit must reach the
 same parameters.
+
+BLAS runs on one thread (``threadpoolctl``, for all three ways alike).  SciPy's
+trust-region step takes an SVD of the 10^5 x 3 Jacobian, which two threads do not
+speed up; on this project's 2-vCPU machines they make every way 2-3x slower and the
+ratios jump from run to run (MiniGrad / by hand measured 1.0x to 2.7x within minutes).
 """
 
 from __future__ import annotations
@@ -50,6 +55,17 @@ def timed_fits(ways: dict[str, Callable[[], Any]], repeats: int
 
 
 def run_fit(points: int, repeats: int) -> dict:
+    """The three fits, BLAS on one thread if threadpoolctl is installed (the bench extra
+    installs it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ModuleNotFoundError:
+        return _run_fit(points, repeats, blas_threads=None)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_fit(points, repeats, blas_threads=1)
+
+
+def _run_fit(points: int, repeats: int, blas_threads: int | None) -> dict:
     xs, ys = data(points)
 
     def minigrad_fit() -> Any:
@@ -66,7 +82,7 @@ def run_fit(points: int, repeats: int) -> dict:
 
     import scipy.optimize
 
-    rows: dict[str, Any] = {"points": points}
+    rows: dict[str, Any] = {"points": points, "blas_threads": blas_threads}
     ways = {
         "minigrad": minigrad_fit,
         "by_hand": lambda: scipy.optimize.least_squares(residuals, START, jac=jacobian),
@@ -85,8 +101,10 @@ def run_fit(points: int, repeats: int) -> dict:
 
 
 def report(fit: dict) -> list[str]:
+    threads = {1: "BLAS on one thread", None: "BLAS threads as installed"}[
+        fit.get("blas_threads")]
     lines = [f"fit: y = a exp(-b x) + c to {fit['points']:,} points, scipy.optimize."
-             "least_squares (trf) from (1, 1, 0); seconds, median of a few fits",
+             f"least_squares (trf) from (1, 1, 0); seconds, median of a few fits; {threads}",
              "                                           seconds  residual calls  Jacobians"
              "  vs by hand"]
     hand = fit["by_hand"]["seconds"]

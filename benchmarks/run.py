@@ -568,7 +568,7 @@ def run(smoke: bool, sections: Sequence[str] = SECTIONS) -> dict:
             import fitting
 
             print("fit: a 3-parameter model to many points ...", flush=True)
-            results["fit"] = fitting.run_fit(10**3 if smoke else 10**5, 3 if smoke else 7)
+            results["fit"] = fitting.run_fit(10**3 if smoke else 10**5, 3 if smoke else 15)
         else:
             notes.append("scipy is not installed: the fitting benchmark is skipped")
     return results

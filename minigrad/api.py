@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -90,12 +91,14 @@ def compute(
 
 
 def run(
-    graph: Graph, overrides: dict[int, Any], output: int | None, undefined: Undefined
+    graph: Graph, overrides: dict[int, Any], output: int | None, undefined: Undefined,
+    wrt: Sequence[int] | None = None,
 ) -> tuple[NodeValues, NodeValues | None]:
     """:func:`compute` for inputs checked already (``values.resolve_inputs``): the one
     place that sends a call to the engine, to dask, or (no numpy) to the reference
     interpreter.  A caller that runs one graph many times on the same data (a fit)
-    checks the data once and comes here."""
+    checks the data once and comes here; ``wrt``, the positions of the leaves whose
+    gradients it reads, lets the engine keep only those over many points."""
     if any(is_dask(value) for value in overrides.values()):
         from minigrad.batch_dask import run_dask
 
@@ -106,7 +109,8 @@ def run(
             raise AssertionError("arrays without numpy")  # pragma: no cover
         values, grads = reference_run(graph, overrides, output, undefined)
         return NodeValues(graph, values), None if grads is None else NodeValues(graph, grads)
-    result: tuple[NodeValues, NodeValues | None] = engine.run(graph, overrides, output, undefined)
+    result: tuple[NodeValues, NodeValues | None] = engine.run(graph, overrides, output,
+                                                              undefined, wrt=wrt)
     return result
 
 

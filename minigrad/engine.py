@@ -786,12 +786,16 @@ def _piece_size(schedule: Schedule) -> int:
 
 
 def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
-        undefined: Undefined, offset: int = 0) -> tuple[NodeValues, NodeValues | None]:
+        undefined: Undefined, offset: int = 0, wrt: Sequence[int] | None = None,
+        ) -> tuple[NodeValues, NodeValues | None]:
     """Values (and gradients of ``output``) of every node, for floats or arrays.
 
     ``overrides``: leaf position -> float, or 1-D float64 array (checked already, see
     ``values.resolve_inputs``).  ``offset``: the arrays are points ``offset, offset + 1,
     ...`` of a larger batch (a dask block), for the points error messages name.
+    ``wrt``: the positions of the leaves whose gradients the caller will read (a fit's
+    parameters, not its data); over many points only those are kept as the pieces run,
+    and any other gradient is computed again if asked for.  None: every leaf.
     """
     batched = any(type(v) is not float for v in overrides.values())
     size = batch_size(graph, overrides) if batched else 1
@@ -805,7 +809,8 @@ def run(graph: Graph, overrides: Mapping[int, Any], output: int | None,
                     None if grads is None else NodeValues(graph, grads[: schedule.nodes, 0]))
         return (BatchValues(graph, values[: schedule.nodes], size),
                 None if grads is None else BatchValues(graph, grads[: schedule.nodes], size))
-    return _run_in_pieces(graph, schedule, overrides, output, undefined, size, piece, offset)
+    return _run_in_pieces(graph, schedule, overrides, output, undefined, size, piece, offset,
+                          wrt)
 
 
 def _run_points(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
@@ -839,12 +844,15 @@ def _mark_undefined(graph: Graph, piece: _Piece, output: int | None) -> None:
 
 def _run_in_pieces(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any],
                    output: int | None, undefined: Undefined, size: int, piece: int,
-                   offset: int) -> tuple[NodeValues, NodeValues | None]:
+                   offset: int, wrt: Sequence[int] | None = None,
+                   ) -> tuple[NodeValues, NodeValues | None]:
     """Many points, a piece at a time, keeping the outputs' values and the leaves'
-    gradients; any other entry is computed, by the same pieces again, when asked for."""
-    keep_values = sorted({graph.index[node] for node in graph.outputs} | {
-        p for p, v in overrides.items() if type(v) is not float})
-    keep_grads = [graph.index[leaf] for leaf in graph.leaves]
+    gradients (those in ``wrt``); any other entry is computed, by the same pieces
+    again, when asked for.  A batched leaf's values are its input array itself (a
+    private copy, see ``values.as_batch``), handed out read-only: nothing to keep."""
+    inputs = {p: v for p, v in overrides.items() if type(v) is not float}
+    keep_values = sorted({graph.index[node] for node in graph.outputs} - inputs.keys())
+    keep_grads = [graph.index[leaf] for leaf in graph.leaves] if wrt is None else list(wrt)
 
     def pieces() -> Iterator[tuple[slice, Any, Any]]:
         for first in range(0, size, piece):
@@ -878,7 +886,8 @@ def _run_in_pieces(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any
             whole.append((values, grads))
         return whole[0]
 
-    values = BatchValues(graph, None, size, kept_values, lambda: everything()[0])
+    values = BatchValues(graph, None, size, {**inputs, **kept_values},
+                         lambda: everything()[0])
     if output is None:
         return values, None
     return values, BatchValues(graph, None, size, kept_grads, lambda: everything()[1])

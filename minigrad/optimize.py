@@ -127,7 +127,7 @@ def least_squares(residual: Node, params: Sequence[Scalar], data: Mapping[Any, A
                 return cache[key]
             at_x = dict(overrides)
             at_x.update(zip(places, map(float, x), strict=True))  # finite: checked above
-            values, grads = run(graph, at_x, output, "nan")
+            values, grads = run(graph, at_x, output, "nan", wrt=places)
             assert grads is not None
             jacobian = np.column_stack([grads[param] for param in parameters])
             cache[key] = (np.array(values[residual]), jacobian)

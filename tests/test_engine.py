@@ -462,3 +462,27 @@ def test_every_node_of_a_long_sum_can_be_the_output(label: str, make: object) ->
         _, batch = engine.run(graph, {graph.index[xs[0]]: np.array([xs[0].value] * 3)},
                               graph.index[node], "raise")
         assert [batch[n][1] for n in graph.order] == pytest.approx(expected, rel=1e-14), node
+
+
+def test_over_many_points_wrt_keeps_those_gradients_and_the_rest_come_when_asked() -> None:
+    """``wrt`` (a fit's parameters): over many pieces only those leaves' gradients are
+    kept as the pieces run; every other entry is still right when asked for, and a
+    batched leaf's values are its input, handed out read-only."""
+    a, b = Scalar(1.5, name="a"), Scalar(-0.5, name="b")
+    x, y = Scalar(0.0, name="x"), Scalar(0.0, name="y")
+    r = y - a * (b * x).exp()
+    graph = Graph(r)
+    n = 3 * engine.POINTS_PER_PIECE + 7  # several pieces, the last a short one
+    xs, ys = np.linspace(-1.0, 1.0, n), np.cos(np.linspace(0.0, 3.0, n))
+    inputs = {graph.index[x]: xs, graph.index[y]: ys}
+    wrt = [graph.index[a], graph.index[b]]
+    values, grads = engine.run(graph, inputs, graph.index[r], "raise", wrt=wrt)
+    # Before anything else is asked for (that computes every entry again):
+    assert values[x] is not xs and np.shares_memory(values[x], xs)  # the input, not a copy
+    assert not values[x].flags.writeable and xs.flags.writeable
+    every_values, every_grads = engine.run(graph, inputs, graph.index[r], "raise")
+    assert grads is not None and every_grads is not None
+    for node in graph.order:  # the kept ones and those computed when asked for
+        np.testing.assert_array_equal(grads[node], every_grads[node])
+        np.testing.assert_array_equal(values[node], every_values[node])
+    np.testing.assert_array_equal(grads[x], -a.value * b.value * np.exp(b.value * xs))

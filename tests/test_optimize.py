@@ -109,8 +109,8 @@ def test_trial_steps_outside_the_domain_are_stepped_back_from(
     undefined = []
     original = optimize.run
 
-    def spy(graph: Any, overrides: Any, output: int, undefined_: Any) -> Any:
-        values, grads = original(graph, overrides, output, undefined_)
+    def spy(graph: Any, overrides: Any, output: int, undefined_: Any, **options: Any) -> Any:
+        values, grads = original(graph, overrides, output, undefined_, **options)
         undefined.append(bool(np.isnan(values[graph.order[output]]).any()))
         return values, grads
 
