@@ -84,4 +84,4 @@ if TYPE_CHECKING:  # what type checkers see of them
     def __getattr__(name: str) -> Callable[..., Operation]: ...
 
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"  # 0.2 released; the packaging reads it from here
