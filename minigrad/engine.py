@@ -592,9 +592,11 @@ def _pass_back(step: Stretch, env: list[Any], g: list[Any], m: Any) -> None:
             continue
         op, places, kinds, place = node
         gradient, operands = g[place], [env[p] for p in places]
-        for k, (p, rule) in enumerate(zip(places, op.partial_rules, strict=True)):
-            if kinds[k] and rule is not None:  # not a literal, nor a condition
-                g[p] += gradient * rule(m, *operands, env[place])
+        for k, p in enumerate(places):  # the hot loop of a long chain: kept lean
+            if kinds[k]:  # a node, not a literal
+                rule = op.partial_rules[k]
+                if rule is not None:  # nor a condition (given's second operand)
+                    g[p] += gradient * rule(m, *operands, env[place])
 
 
 def _pass_back_sum(run: SumRun, g: list[Any]) -> None:
