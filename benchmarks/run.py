@@ -853,9 +853,9 @@ def batched_report(b: dict, moons: dict) -> list[str]:
     if "dask_error" in mem:
         lines.append(f"    dask: not measured ({mem['dask_error']})")
     lines += ["    (beyond 2**14 points a call runs 2**14 points at a time, fewer for a big "
-              "graph, keeping the outputs' and",
-              "     batched leaves' values and the leaves' gradients: here f, the copy of x, "
-              "df/dx and df/dw, 32 B a point;",
+              "graph, keeping the outputs' values",
+              "     and the leaves' gradients (a batched leaf's values are its input): "
+              "here f, df/dx and df/dw, 24 B a point;",
               "     up to 2**14 points it keeps every row's value and gradient, 16 B a point "
               "a row)", ""]
 
