@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import operator
 import os
+import shutil
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -161,3 +162,9 @@ def assert_matches_peer(fn: Fn, xs: Sequence[float], peer: str, what: str = "") 
 def assert_close(ours: float, theirs: float, rel: float = 1e-9, what: str = "") -> None:
     """|ours - theirs| <= rel * max(1, |theirs|): relative, with a floor at magnitude 1."""
     assert abs(ours - theirs) <= rel * max(1.0, abs(theirs)), f"{what}: {ours!r} vs {theirs!r}"
+
+
+def needs_dot() -> None:
+    """Skip without graphviz's dot program -- except in CI, where it is installed."""
+    if shutil.which("dot") is None and not REQUIRE_PEERS:
+        pytest.skip("graphviz's dot program is not installed")

@@ -12,23 +12,16 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from peers import REQUIRE_PEERS
+from peers import needs_dot
 
 from minigrad import Graph, Node, Scalar, backward_trace, draw_graph, relu
 from minigrad.visualize import OPERAND_SLOTS, ORDERED_OPS, run_dot
 
 Point = tuple[float, float]
-
-
-def needs_dot() -> None:
-    """Skip without graphviz's dot program -- except in CI, where it is installed."""
-    if shutil.which("dot") is None and not REQUIRE_PEERS:
-        pytest.skip("graphviz's dot program is not installed")
 
 
 def seed() -> Node:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from peers import MINIGRAD_OPS, REQUIRE_PEERS
+from peers import MINIGRAD_OPS, needs_dot
 from test_random_dags import Program, programs
 
 from minigrad import Constant, Graph, Node, Scalar, backward_trace, draw_graph, relu
@@ -35,12 +34,6 @@ from minigrad.visualize import (
     dot_source,
     run_dot,
 )
-
-
-def needs_dot() -> None:
-    """Skip without graphviz's dot program -- except in CI, where it is installed."""
-    if shutil.which("dot") is None and not REQUIRE_PEERS:
-        pytest.skip("graphviz's dot program is not installed")
 
 
 def seed() -> Node:
