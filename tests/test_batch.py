@@ -15,7 +15,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 from peers import APPLY, MINIGRAD_OPS, import_peer
 from test_ops import DOMAINS
@@ -253,7 +253,14 @@ def test_random_dags_match_the_float_path(program: Program, data: st.DataObject)
     batched = data.draw(st.lists(st.booleans(), min_size=len(program.inputs),
                                  max_size=len(program.inputs)))
     graph, out, leaves, inputs, points = _run_program(program, batched)
-    expected = scalar_answers(graph, out, leaves, points)
+    try:
+        expected = scalar_answers(graph, out, leaves, points)
+    except EvaluationError:
+        # The program is defined at its own points; a leaf left unbatched pairs its one
+        # value with the others' points, which may leave the domain (hypot at (0, 0)):
+        # test_random_dags_fail_where_the_float_path_fails covers those.
+        assume(all(isinstance(value, list) for value in inputs.values()))
+        raise  # every leaf batched: each point is one of the program's own
     # in one piece, and run two points at a time (engine.POINTS_PER_PIECE)
     whole = value_and_grad(graph, out, inputs=inputs)
     with mock.patch.object(engine, "POINTS_PER_PIECE", 2):
