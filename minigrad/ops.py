@@ -1,6 +1,7 @@
 """Every op MiniGrad knows: its value rule and its derivative rules, side by side.
 
-This table is the whole of the calculus in MiniGrad.  Read it first: each row is an op's
+This table is the whole of the calculus in MiniGrad.  Read it first (search for ``OPS``:
+it follows the few numerically careful helpers its rules call): each row is an op's
 name, the math in a comment, and two kinds of rule, written as small functions:
 
 * the **value rule** ``value(m, a, b)``: how to compute the op's output from its
