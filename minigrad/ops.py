@@ -1,6 +1,6 @@
 """Every op MiniGrad knows: its value rule and its derivative rules, side by side.
 
-This table is the whole of the calculus in MiniGrad.  Read it first (search for ``OPS``:
+This table is the whole of the calculus in MiniGrad.  Read it first (search for ``_ROWS``:
 it follows the few numerically careful helpers its rules call): each row is an op's
 name, the math in a comment, and two kinds of rule, written as small functions:
 
