@@ -1,8 +1,10 @@
 """Every op MiniGrad knows: its value rule and its derivative rules, side by side.
 
-This table is the whole of the calculus in MiniGrad.  Read it first (search for ``_ROWS``:
-it follows the few numerically careful helpers its rules call): each row is an op's
-name, the math in a comment, and two kinds of rule, written as small functions:
+This table is the whole of the calculus in MiniGrad.  Read it first: ``_ROWS``, right
+after the ``Op`` class that names its columns (the few numerically careful helpers that
+some rules call come after the table).  Each row is an op's name, the math in a comment
+(the textbook form, and why a rule is written otherwise where it is), and two kinds of
+rule, written as small functions:
 
 * the **value rule** ``value(m, a, b)``: how to compute the op's output from its
   operands ``a`` (and ``b``), e.g. ``m.mul(a, b)``;
@@ -140,61 +142,6 @@ class Op:
 # The table.  Math in the comment, then the row: the value rule, then d/da (and d/db).
 # ---------------------------------------------------------------------------------------
 
-# sigmoid(a) = 1 / (1 + e**-a).  e**-a overflows for a < -709 although the answer is just
-# ~0, so write it with e = e**-|a|, which cannot overflow: 1/(1 + e) for a >= 0, e/(1 + e)
-# for a < 0 (multiply the top and bottom by e**a).
-def _sigmoid_value(m: Any, a: Any) -> Any:
-    e = m.exp(m.neg(m.abs(a)))
-    return m.div(m.where(m.ge(a, 0.0), 1.0, e), m.add(1.0, e))
-
-
-# softplus(a) = log(1 + e**a).  e**a overflows for a > 709 although the answer is just ~a;
-# log1p(e**-|a|) + max(a, 0) is equal, cannot overflow, and log1p keeps the digits of the
-# tiny values far left (softplus(-30) = 9.4e-14, not 0 or 1.1e-13).
-def _softplus_value(m: Any, a: Any) -> Any:
-    return m.add(m.log1p(m.exp(m.neg(m.abs(a)))), m.where(m.gt(a, 0.0), a, 0.0))
-
-
-# |a|, capped: for slopes that are 0 in floats long before their steps overflow.
-# minimum selects, it does not round: below the cap the steps are exactly those of |a|.
-def _capped(m: Any, a: Any, cap: float) -> Any:
-    return m.minimum(m.abs(a), cap)
-
-
-# tanh'(a) = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a).  1 - out*out loses every digit
-# once tanh(a) rounds to 1 (|a| >= 19, where the slope is still 1e-16); the sigmoids keep
-# them (sigmoid(-2a) is computed directly, not as 1 - sigmoid).  2a overflows for
-# |a| > 9e307, and sigmoid(-2a) is 0 from |a| = 373 on: so |a|, capped at 400 (the
-# product is even in a).
-def _tanh_slope(m: Any, a: Any, out: Any) -> Any:
-    c = _capped(m, a, 400.0)
-    return m.mul(m.mul(4.0, m.sigmoid(m.mul(2.0, c))), m.sigmoid(m.mul(-2.0, c)))
-
-
-# e**(-a**2), the bell of erf, erfc and gelu: a*a overflows for |a| > 1.3e154 although
-# the bell is 0 from |a| = 27.3 on (e**-745 underflows): so |a|, capped at 40.
-def _bell(m: Any, a: Any, scale: float) -> Any:
-    c = _capped(m, a, 40.0)
-    return m.exp(m.mul(m.mul(scale, c), c))
-
-
-# top / (a**2 + b**2), for the slopes of atan and atan2: a*a + b*b overflows beyond 1e154
-# (where the slope is a plain number or 0) and underflows to 0 below 1e-162 (where it is
-# large but finite).  hypot does neither -- but for a norm above 1.8e308, so it is taken
-# of the halves: with h = hypot(a/2, b/2), a**2 + b**2 = 4h**2, and the slope is
-# (top/h) / 4 / h, every step of which is at most 2, or the slope itself.
-def _over_norm_squared(m: Any, top: Any, a: Any, b: Any) -> Any:
-    h = m.hypot(m.mul(0.5, a), m.mul(0.5, b))
-    return m.div(m.mul(m.div(top, h), 0.25), h)
-
-
-# The sign of a - b, for the slopes of minimum and maximum: a - b overflows (1e308 -
-# -1e308) where a/2 - b/2 cannot.  Halving is exact down to 4.5e-308; below, two
-# neighbouring subnormals can halve to one number and count as a tie (slope 1/2 each).
-def _order(m: Any, a: Any, b: Any) -> Any:
-    return m.sign(m.sub(m.mul(0.5, a), m.mul(0.5, b)))
-
-
 _ROWS = [
     # a + b            d/da = 1              d/db = 1
     Op("add", "+", True, lambda m, a, b: m.add(a, b),
@@ -226,8 +173,9 @@ _ROWS = [
     # max(a, 0)        d/da = step(a): 1 if a > 0 else 0   (0 at the kink, as in PyTorch)
     Op("relu", "relu", False, lambda m, a: m.where(m.gt(a, 0.0), a, 0.0),
        (lambda m, a, out: m.step(a),), doc="max(x, 0).", total=True),
-    # tanh(a)          d/da = 1 - tanh(a)**2 = sech(a)**2   (see _tanh_slope)
-    Op("tanh", "tanh", False, lambda m, a: m.tanh(a), (_tanh_slope,),
+    # tanh(a)          d/da = 1 - tanh(a)**2 = sech(a)**2   (see _tanh_slope, below)
+    Op("tanh", "tanh", False, lambda m, a: m.tanh(a),
+       (lambda m, a, out: _tanh_slope(m, a, out),),
        doc="The hyperbolic tangent.", total=True),
     # e**a             d/da = e**a = out
     Op("exp", "exp", False, lambda m, a: m.exp(a), (lambda m, a, out: out,),
@@ -236,8 +184,9 @@ _ROWS = [
     Op("log", "log", False, lambda m, a: m.log(a), (lambda m, a, out: m.div(1.0, a),),
        domain="a > 0", doc="The natural logarithm; needs x > 0."),
     # 1 / (1 + e**-a)  d/da = s * (1 - s) = s * sigmoid(-a) where s = sigmoid(a) = out
-    #   (1 - s rounds to 0 for a >= 37, where the slope is still ~1e-16)
-    Op("sigmoid", "sigmoid", False, _sigmoid_value,
+    #   (1 - s rounds to 0 for a >= 37, where the slope is still ~1e-16; the value without
+    #   overflow: see _sigmoid_value, below)
+    Op("sigmoid", "sigmoid", False, lambda m, a: _sigmoid_value(m, a),
        (lambda m, a, out: m.mul(out, m.sigmoid(m.neg(a))),),
        doc="The logistic function 1 / (1 + e**-x).", total=True),
     # sqrt(a)          d/da = 1 / (2 sqrt(a)) = 0.5 / out   (infinite at a = 0)
@@ -274,7 +223,7 @@ _ROWS = [
        (lambda m, a, out: m.div(-1.0, m.sqrt(m.mul(m.sub(1.0, a), m.add(1.0, a)))),),
        domain="-1 <= a <= 1 (and -1 < a < 1 for its gradient)",
        doc="The arc cosine; needs -1 <= x <= 1."),
-    # atan(a)          d/da = 1 / (1 + a**2)           (see _over_norm_squared)
+    # atan(a)          d/da = 1 / (1 + a**2)           (see _over_norm_squared, below)
     Op("atan", "atan", False, lambda m, a: m.atan(a),
        (lambda m, a, out: _over_norm_squared(m, 1.0, a, 1.0),),
        doc="The arc tangent.", total=True),
@@ -330,7 +279,7 @@ _ROWS = [
        (lambda m, a, b, out: m.div(a, out), lambda m, a, b, out: m.div(b, out)),
        domain="a point other than (0, 0) for its gradient",
        doc="hypot(x, y): sqrt(x**2 + y**2), without overflow."),
-    # erf(a)           d/da = 2/sqrt(pi) e**(-a**2)   (the bell: see _bell)
+    # erf(a)           d/da = 2/sqrt(pi) e**(-a**2)   (the bell: see _bell, below)
     Op("erf", "erf", False, lambda m, a: m.erf(a),
        (lambda m, a, out: m.mul(1.1283791670955126, _bell(m, a, -1.0)),),
        doc="The error function.", total=True),
@@ -346,7 +295,7 @@ _ROWS = [
     Op("ceil", "ceil", False, lambda m, a: m.ceil(a), (lambda m, a, out: 0.0,),
        doc="The smallest whole number >= x.", total=True),
     # min(a, b)        d/da = 1 where a < b, 0 where a > b, 1/2 each at a tie (PyTorch, JAX)
-    #                  = (1 - sign(a - b)) / 2   (the sign without overflow: see _order)
+    #                  = (1 - sign(a - b)) / 2   (the sign without overflow: _order, below)
     Op("minimum", "minimum", False, lambda m, a, b: m.where(m.le(a, b), a, b),
        (lambda m, a, b, out: m.mul(0.5, m.sub(1.0, _order(m, a, b))),
         lambda m, a, b, out: m.mul(0.5, m.add(1.0, _order(m, a, b)))),
@@ -356,8 +305,9 @@ _ROWS = [
        (lambda m, a, b, out: m.mul(0.5, m.add(1.0, _order(m, a, b))),
         lambda m, a, b, out: m.mul(0.5, m.sub(1.0, _order(m, a, b)))),
        doc="maximum(x, y): the larger; at a tie the gradient is split equally.", total=True),
-    # log(1 + e**a)    d/da = sigmoid(a)
-    Op("softplus", "softplus", False, _softplus_value, (lambda m, a, out: m.sigmoid(a),),
+    # log(1 + e**a)    d/da = sigmoid(a)     (the value without overflow: _softplus_value)
+    Op("softplus", "softplus", False, lambda m, a: _softplus_value(m, a),
+       (lambda m, a, out: m.sigmoid(a),),
        doc="log(1 + e**x), without overflow: a smooth relu.", total=True),
     # a sigmoid(a)     d/da = s + a s (1 - s) = s (1 + a sigmoid(-a)) where s = sigmoid(a)
     Op("silu", "silu", False, lambda m, a: m.mul(a, m.sigmoid(a)),
@@ -384,6 +334,67 @@ OPS: dict[str, Op] = {op.name: op for op in _ROWS}
 
 #: The errors a rule raises on floats for operands outside its domain.
 RULE_ERRORS = (ArithmeticError, ValueError)
+
+
+# ---------------------------------------------------------------------------------------
+# The table's careful helpers: the forms that keep a rule's every step finite and exact.
+# The rows above call them by name, so they may come after the table: a rule runs only
+# once the whole module is loaded.
+# ---------------------------------------------------------------------------------------
+
+# sigmoid(a) = 1 / (1 + e**-a).  e**-a overflows for a < -709 although the answer is just
+# ~0, so write it with e = e**-|a|, which cannot overflow: 1/(1 + e) for a >= 0, e/(1 + e)
+# for a < 0 (multiply the top and bottom by e**a).
+def _sigmoid_value(m: Any, a: Any) -> Any:
+    e = m.exp(m.neg(m.abs(a)))
+    return m.div(m.where(m.ge(a, 0.0), 1.0, e), m.add(1.0, e))
+
+
+# softplus(a) = log(1 + e**a).  e**a overflows for a > 709 although the answer is just ~a;
+# log1p(e**-|a|) + max(a, 0) is equal, cannot overflow, and log1p keeps the digits of the
+# tiny values far left (softplus(-30) = 9.4e-14, not 0 or 1.1e-13).
+def _softplus_value(m: Any, a: Any) -> Any:
+    return m.add(m.log1p(m.exp(m.neg(m.abs(a)))), m.where(m.gt(a, 0.0), a, 0.0))
+
+
+# |a|, capped: for slopes that are 0 in floats long before their steps overflow.
+# minimum selects, it does not round: below the cap the steps are exactly those of |a|.
+def _capped(m: Any, a: Any, cap: float) -> Any:
+    return m.minimum(m.abs(a), cap)
+
+
+# tanh'(a) = 1 - tanh(a)**2 = 4 sigmoid(2a) sigmoid(-2a).  1 - out*out loses every digit
+# once tanh(a) rounds to 1 (|a| >= 19, where the slope is still 1e-16); the sigmoids keep
+# them (sigmoid(-2a) is computed directly, not as 1 - sigmoid).  2a overflows for
+# |a| > 9e307, and sigmoid(-2a) is 0 from |a| = 373 on: so |a|, capped at 400 (the
+# product is even in a).
+def _tanh_slope(m: Any, a: Any, out: Any) -> Any:
+    c = _capped(m, a, 400.0)
+    return m.mul(m.mul(4.0, m.sigmoid(m.mul(2.0, c))), m.sigmoid(m.mul(-2.0, c)))
+
+
+# e**(-a**2), the bell of erf, erfc and gelu: a*a overflows for |a| > 1.3e154 although
+# the bell is 0 from |a| = 27.3 on (e**-745 underflows): so |a|, capped at 40.
+def _bell(m: Any, a: Any, scale: float) -> Any:
+    c = _capped(m, a, 40.0)
+    return m.exp(m.mul(m.mul(scale, c), c))
+
+
+# top / (a**2 + b**2), for the slopes of atan and atan2: a*a + b*b overflows beyond 1e154
+# (where the slope is a plain number or 0) and underflows to 0 below 1e-162 (where it is
+# large but finite).  hypot does neither -- but for a norm above 1.8e308, so it is taken
+# of the halves: with h = hypot(a/2, b/2), a**2 + b**2 = 4h**2, and the slope is
+# (top/h) / 4 / h, every step of which is at most 2, or the slope itself.
+def _over_norm_squared(m: Any, top: Any, a: Any, b: Any) -> Any:
+    h = m.hypot(m.mul(0.5, a), m.mul(0.5, b))
+    return m.div(m.mul(m.div(top, h), 0.25), h)
+
+
+# The sign of a - b, for the slopes of minimum and maximum: a - b overflows (1e308 -
+# -1e308) where a/2 - b/2 cannot.  Halving is exact down to 4.5e-308; below, two
+# neighbouring subnormals can halve to one number and count as a tie (slope 1/2 each).
+def _order(m: Any, a: Any, b: Any) -> Any:
+    return m.sign(m.sub(m.mul(0.5, a), m.mul(0.5, b)))
 
 
 # ---------------------------------------------------------------------------------------
