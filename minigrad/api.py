@@ -215,9 +215,11 @@ def show_code(graph: Graph, output: Node | None = None, inputs: Inputs | None = 
 
     Each step is the nodes of one op at one depth, run by one numpy call of the op's
     value rule (shown with its operands ``a``, ``b``), or a stretch of narrow depths run
-    node by node in Python.  With ``output``, the backward steps follow, with each
-    partial rule.  ``inputs`` with arrays show the schedule for many points (narrow
-    stretches are shorter there: a numpy call is worth it for fewer nodes).
+    node by node in Python (each node listed by number, ``#6 = #2 + #5``).  With
+    ``output``, the backward steps follow, with each partial rule (in a stretch, one
+    line per share: ``g[#3] += g[#4] * (2.0 * #3 ** (2.0 - 1.0))``).  ``inputs`` with
+    arrays show the schedule for many points (narrow stretches are shorter there: a
+    numpy call is worth it for fewer nodes).
 
     Examples
     --------
@@ -232,7 +234,8 @@ def show_code(graph: Graph, output: Node | None = None, inputs: Inputs | None = 
       depths 3-18: 16 narrow nodes, one at a time in Python
         #3 ... #63 = the running sums of 0.0 + #2 + #6 + ... (16 terms, added in order)
     backward from node #63, in reverse; each operand gets g[operand] += g[out] * partial:
-      depths 18-3: 16 narrow nodes, one at a time in Python
+      depths 18-3: 16 narrow nodes, one at a time in Python, from the last
+        g[each add and term of #3 ... #63] += g[#63]   (each partial of + is 1)
       depth   2  tanh     x16     d/da = 4.0 * sigmoid(2.0 * minimum(abs(a), 400.0)) * ...
       depth   1  mul      x16     d/da = b, d/db = a
     """

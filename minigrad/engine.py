@@ -932,7 +932,8 @@ def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
                              f"{partials or 'literals only'}")
             else:
                 lines.append(f"  depths {step.depths[1]}-{step.depths[0]}: {_count(step)} "
-                             "narrow nodes, one at a time in Python")
+                             "narrow nodes, one at a time in Python, from the last")
+                lines.extend(_stretch_backward_lines(schedule, step))
     return "\n".join(lines)
 
 
@@ -945,14 +946,20 @@ def _count(step: Stretch) -> int:
 LISTED_NODES = 12
 
 
-def _stretch_lines(schedule: Schedule, step: Stretch) -> list[str]:
-    """A stretch's first nodes, by number: ``#6 = #2 + #5``."""
+def _place_names(schedule: Schedule, step: Stretch) -> Callable[[int], str]:
+    """How a stretch's places print: a node as its number ``#3``, a literal as itself."""
     rows = step.rows.tolist()
 
     def name(place: int) -> str:
         row = rows[place]
         return f"#{row}" if row < schedule.nodes else repr(float(schedule.initial[row]))
 
+    return name
+
+
+def _stretch_lines(schedule: Schedule, step: Stretch) -> list[str]:
+    """A stretch's first nodes, by number: ``#6 = #2 + #5``."""
+    name = _place_names(schedule, step)
     lines = []
     for node in step.nodes[:LISTED_NODES]:
         if isinstance(node, SumRun):
@@ -962,6 +969,31 @@ def _stretch_lines(schedule: Schedule, step: Stretch) -> list[str]:
         else:
             op, places, _, place = node
             lines.append(f"    {name(place)} = {rule_text(op.value_rule, *map(name, places))}")
+    if len(step.nodes) > LISTED_NODES:
+        lines.append(f"    ... and {len(step.nodes) - LISTED_NODES:,} more")
+    return lines
+
+
+def _stretch_backward_lines(schedule: Schedule, step: Stretch) -> list[str]:
+    """A backward stretch's first nodes, from its last, one line per operand it passes
+    a gradient to: ``g[#3] += g[#4] * (2.0 * #3 ** (2.0 - 1.0))``, the partial's rule
+    with the operands' numbers filled in (as ``backward_trace`` prints it)."""
+    name = _place_names(schedule, step)
+    lines = []
+    for node in reversed(step.nodes[-LISTED_NODES:]):
+        if isinstance(node, SumRun):
+            last = name(node.places[-1])
+            lines.append(f"    g[each add and term of {name(node.places[0])} ... {last}] "
+                         f"+= g[{last}]   (each partial of + is 1)")
+            continue
+        op, places, kinds, place = node
+        operands = [*map(name, places), name(place)]
+        for k, (is_node, rule) in enumerate(zip(kinds, op.partial_rules, strict=True)):
+            if is_node and rule is not None:
+                partial = rule_text(rule, *operands)
+                infix = any(f" {symbol} " in partial for symbol in ("+", "-", "*", "/", "**"))
+                shown = f"({partial})" if infix else partial
+                lines.append(f"    g[{name(places[k])}] += g[{name(place)}] * {shown}")
     if len(step.nodes) > LISTED_NODES:
         lines.append(f"    ... and {len(step.nodes) - LISTED_NODES:,} more")
     return lines

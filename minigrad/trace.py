@@ -9,12 +9,13 @@ The trace lists those steps with the numbers in them: the node and its gradient,
 operand, the partial d n / d a with the rule it comes from (``ops.py``), the
 contribution ``g[n] * partial`` and the operand's gradient after adding it.  It is
 recorded by the reference interpreter itself (``interpret_backward`` in
-``interpret.py``) while it runs, so it can never disagree with what
-:func:`~minigrad.backward` computes.
+``interpret.py``) while it runs; :func:`~minigrad.backward` runs the same rules
+through the engine, which may add a node's shares in another order, and is tested to
+agree with it.
 
 Nodes are numbered by their place in ``graph.order``, the same numbers as the
-``#3`` labels of ``draw_graph(..., numbers=True)`` and the ``node 3`` comments of
-:func:`~minigrad.show_code` (the engine's steps).
+``#3`` labels of ``draw_graph(..., numbers=True)`` and of :func:`~minigrad.show_code`
+(the engine's steps).  In a rule, ``#3`` stands for node 3's value.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class TraceStep:
     operand, operand_position : the operand receiving a share, and its number.
     argnum : which operand (0 for the first, 1 for the second).
     rule : the partial's rule from ``ops.py`` with this node's operands filled in:
-        ``"3 * pow(x, 3 - 1.0)"`` for ``x**3`` (the table's rule is
-        ``"b * pow(a, b - 1.0)"``).  Operands show as their name, their number or their
+        ``"3 * x ** (3 - 1.0)"`` for ``x**3`` (the table's rule is
+        ``"b * a ** (b - 1.0)"``).  Operands show as their name, their number or their
         value; ``out`` as the node's number.
     gradient : the node's gradient d output / d node (complete when its step comes).
     partial : d node / d operand, the rule's value here.

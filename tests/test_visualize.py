@@ -265,6 +265,39 @@ def test_the_contributions_on_a_values_edges_add_up_to_its_grad() -> None:
         assert sent[graph.index[leaf]] == pytest.approx(grads[leaf])
 
 
+def test_a_grad_of_several_shares_shows_them() -> None:
+    x = Scalar(3.0, name="x")
+    assert "<td>grad 0 = 1 + (-1)</td>" in to_dot(x - x, partials=True)  # not "never computed"
+    assert "<td>grad 27 = 9 + 9 + 9</td>" in to_dot(x * x * x, partials=True)
+    assert "<td>grad 0</td>" in to_dot(x - x)  # only the pictures of the backward pass
+    assert ">grad 5</td>" in to_dot(sum([x] * 5), partials=True)  # too many to list
+    graph = Graph(x - x)
+    values, grads = values_and_gradients(graph, graph.outputs[0])
+    assert grads is not None
+    steps = backward_trace(graph, graph.outputs[0]).steps
+    assert ">grad 0 = 1 + (-1)</text>" in to_svg(graph, values, grads, steps=steps)
+
+
+def test_gradients_of_your_own_are_drawn_as_given() -> None:
+    x = Scalar(0.5, name="x")
+    u = x * x
+    w = u + u.sin()
+    graph = Graph(w)
+    text = to_dot(w, gradients={x: 0.0, u: 1.0, w: 1.0}, numbers=True)  # a wrong loop's
+    assert "<td>x</td><td>value 0.5</td><td>grad 0</td>" in text
+    assert "<td>value 0.25</td><td>grad 1</td>" in text
+    assert "<td>value 0.247404</td></tr>" in text  # sin(u): not in the mapping, no grad
+    assert to_dot(w, gradients=backward(graph, w)) == to_dot(w)  # MiniGrad's own: the same
+    with pytest.raises(ValueError, match="'x' is not a node of the graph drawn"):
+        to_dot(w, gradients={"x": 1.0})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="the gradient of x must be a real number, got str"):
+        to_dot(w, gradients={x: "1"})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="drawn as they are, without partials"):
+        to_dot(w, gradients={x: 1.0}, partials=True)
+    with pytest.raises(ValueError, match="drawn whole, without step"):
+        draw_graph(w, gradients={}, step=0)
+
+
 def test_partials_with_new_inputs_and_another_output() -> None:
     a, b, d = seed_example()
     text = to_dot(d, inputs={"a": 2.0}, partials=True)
@@ -299,6 +332,8 @@ def test_numbers_are_those_of_the_trace_and_show_code() -> None:
             assert f"#{i} = " in code  # the engine's steps name the nodes by number
     trace = backward_trace(graph, d)
     assert trace.label(0) == "#0 a" and '<font color="grey35">#0</font></td><td>a</td>' in text
+    for step in trace:  # the backward stretch lists every step the trace takes
+        assert f"    g[#{step.operand_position}] += g[#{step.position}] * " in code
 
 
 def test_partials_and_numbers_in_the_fallback_svg() -> None:
