@@ -38,8 +38,10 @@ from minigrad.visualize import (
     LEGEND_LINES,
     STEP_LEGEND_LINE,
     GraphTooLargeError,
+    grad_text,
     gradients_shown,
     printable,
+    shares_of,
     slot_of,
     step_lines,
 )
@@ -63,9 +65,10 @@ NUMBER_FILL = "#ebebeb"  # graphviz's grey92, the colour of number boxes in to_d
 
 
 def box_lines(node: Node, value: float, grad: float | None,
-              number: int | None = None) -> list[str]:
-    """The text lines of a node's box: what it is, then value and gradient; a
-    Constant's box holds just its number.  ``number``: ``#i`` starts the first line."""
+              number: int | None = None, shares: Sequence[float] = ()) -> list[str]:
+    """The text lines of a node's box: what it is, then value and gradient (with its
+    ``shares``, as in :func:`minigrad.visualize.grad_text`); a Constant's box holds just
+    its number.  ``number``: ``#i`` starts the first line."""
     prefix = "" if number is None else f"#{number}  "
     if isinstance(node, Constant):  # a number, drawn like a literal
         return [prefix + format_number(value)]
@@ -82,7 +85,7 @@ def box_lines(node: Node, value: float, grad: float | None,
             title = f"{rule.symbol}({operands[0]})"
     lines = [*(prefix + title).split("\n"), f"value {format_number(value)}"]
     if grad is not None:
-        lines.append(f"grad {format_number(grad)}")
+        lines.append(grad_text(grad, shares))
     return lines
 
 
@@ -285,8 +288,9 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
             "Install graphviz for bigger drawings, or use to_dot() for the DOT text",
         )
     labels = edge_labels(graph, steps, step)
+    shares = shares_of(steps) if steps is not None and step is None else {}
     texts = [box_lines(node, values[i], None if grads is None else grads[i],
-                       i if numbers else None)
+                       i if numbers else None, shares.get(i, ()))
              for i, node in enumerate(graph.order)]
     sizes = texts  # the texts that set each box's size: with step, its largest ones
     if step is not None and steps:

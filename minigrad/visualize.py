@@ -36,9 +36,11 @@ numbers of its backward step ``g[operand] += g[node] * partial``::
     ∂ 6.75      the partial, d node / d operand ("local derivative")
     ← 1.35      what the step sends back to the operand: the node's grad × ∂
 
-A value's grad is the sum of the ``←`` numbers on the edges leaving its box.  They come
-from :func:`~minigrad.backward_trace`, the backward pass recording itself, so the
-picture cannot disagree with :func:`~minigrad.backward`.
+A value's grad is the sum of the ``←`` numbers on the edges leaving its box, and a box
+that gets more than one says so: ``grad 0 = 1 + (-1)`` for the ``x`` of ``x - x``, so a
+0 reads as the sum it is, not as a grad never computed.  The numbers come from
+:func:`~minigrad.backward_trace`, the backward pass recording itself, so edges and
+boxes agree.
 
 ``draw_graph(..., step=k)`` shows the backward pass part-way, after its first ``k``
 steps, the step just taken in orange; drawn for ``k = 0, 1, 2, ...`` the pictures show
@@ -259,9 +261,10 @@ def attributes(attrs: Mapping[str, object]) -> str:
 
 def value_label(node: Node, value: float, grad: float | None,
                 number: int | None = None, *, grad_width: int | None = None,
-                current: bool = False) -> HtmlLabel:
-    """The label of a value box: a row of cells name (if any) | value | grad (if known),
-    after the node's number ``#i`` (if asked for), which stands outside the box.
+                current: bool = False, shares: Sequence[float] = ()) -> HtmlLabel:
+    """The label of a value box: a row of cells name (if any) | value | grad (if known,
+    with its ``shares``: see :func:`grad_text`), after the node's number ``#i`` (if
+    asked for), which stands outside the box.
 
     For the pictures of the backward pass step by step: ``grad_width`` keeps the grad
     cell that many points wide at least (the width of the widest grad it will show, so
@@ -273,19 +276,49 @@ def value_label(node: Node, value: float, grad: float | None,
     cells.append(f"value {format_number(value)}")
     row = "".join(f"<td>{html_text(cell)}</td>" for cell in cells)
     if grad is not None:
-        row += grad_cell(grad, grad_width, current)
+        row += grad_cell(grad, grad_width, current, shares)
     if number is not None:
         row = f'<td border="0">{number_text(number)}</td>' + row
     return HtmlLabel(f"<<table {TABLE_STYLE}><tr>{row}</tr></table>>")
 
 
-def grad_cell(grad: float, width: int | None = None, current: bool = False) -> str:
-    """A value box's grad cell, ``<td>grad 1.35</td>``; at least ``width`` points wide
-    if given (a minimum: graphviz widens a cell to fit its text), and filled with
-    :data:`CURRENT_FILL` if ``current``."""
+#: A grad made of two to this many shares shows them (more would make a wide box).
+SHOWN_SHARES = 4
+
+
+def grad_text(grad: float, shares: Sequence[float] = ()) -> str:
+    """A box's grad, ``grad 1.35``, and the shares it is the sum of if there are two to
+    :data:`SHOWN_SHARES`, one per use of the node: ``grad 6 = 3 + 3`` for the ``x`` of
+    ``x * x``, ``grad 0 = 1 + (-1)`` for that of ``x - x``.
+
+    >>> grad_text(1.35), grad_text(0.0, [1.0, -1.0]), grad_text(5.0, [1.0] * 5)
+    ('grad 1.35', 'grad 0 = 1 + (-1)', 'grad 5')
+    """
+    text = f"grad {format_number(grad)}"
+    if 2 <= len(shares) <= SHOWN_SHARES:
+        terms = [format_number(s) for s in shares]
+        text += " = " + " + ".join(f"({t})" if t.startswith("-") else t for t in terms)
+    return text
+
+
+def shares_of(steps: Sequence[TraceStep]) -> dict[int, list[float]]:
+    """Each operand's shares of the backward pass, by its position: the contribution of
+    every step that adds to its grad, in the order they are added."""
+    shares: dict[int, list[float]] = {}
+    for step in steps:
+        shares.setdefault(step.operand_position, []).append(step.contribution)
+    return shares
+
+
+def grad_cell(grad: float, width: int | None = None, current: bool = False,
+              shares: Sequence[float] = ()) -> str:
+    """A value box's grad cell, ``<td>grad 1.35</td>`` (with its ``shares``: see
+    :func:`grad_text`); at least ``width`` points wide if given (a minimum: graphviz
+    widens a cell to fit its text), and filled with :data:`CURRENT_FILL` if
+    ``current``."""
     attrs = ("" if width is None else f' width="{width}"') + (
         f' bgcolor="{CURRENT_FILL}"' if current else "")
-    return f"<td{attrs}>{html_text(f'grad {format_number(grad)}')}</td>"
+    return f"<td{attrs}>{html_text(grad_text(grad, shares))}</td>"
 
 
 def number_text(number: int) -> str:
@@ -428,7 +461,7 @@ class Room:
 
 
 def dot_lines(
-    graph: Graph, values: list[float], grads: list[float] | None,
+    graph: Graph, values: list[float], grads: Sequence[float | None] | None,
     graph_attr: Mapping[str, object], steps: Sequence[TraceStep] | None = None,
     numbers: bool = False, step: int | None = None, room: Room | None = None,
 ) -> Iterator[str]:
@@ -452,6 +485,8 @@ def dot_lines(
     taken = on_edge if step is None else {  # the edges whose step is done
         (done.position, done.argnum): done for done in (steps or ())[:step]}
     current = (steps or ())[step - 1] if step else None  # the step just taken
+    # The whole pass (partials=True) shows each grad's shares; step by step, the sum so far.
+    shares = shares_of(steps) if steps is not None and step is None else {}
     yield "digraph minigrad {"
     yield f"    graph {attributes(graph_attr)}"
     yield f"    node {attributes(VALUE_STYLE)}"
@@ -463,7 +498,8 @@ def dot_lines(
             continue
         grad = grads[i] if grads is not None else None
         label = value_label(node, values[i], grad, number, grad_width=room.grad_widths.get(i),
-                            current=current is not None and current.operand_position == i)
+                            current=current is not None and current.operand_position == i,
+                            shares=shares.get(i, ()))
         yield f"    v{i} {attributes({'label': label})}"
         if not isinstance(node, Operation):
             continue
@@ -548,7 +584,7 @@ def to_dot(
     inputs: Inputs | None = None,
     *,
     output: Node | None = None,
-    gradients: bool = True,
+    gradients: bool | Mapping[Node, float] = True,
     partials: bool = False,
     numbers: bool = False,
     graph_attr: Mapping[str, str | int | float] | None = None,
@@ -560,7 +596,9 @@ def to_dot(
     node_or_graph : the expression to draw, or a Graph.
     inputs : new leaf values for this drawing (as for :func:`minigrad.evaluate`).
     output : whose gradients to show; default the node drawn, or the Graph's first output.
-    gradients : False to show values only (and skip the backward pass).
+    gradients : False to show values only (and skip the backward pass); or a mapping
+        node -> number, gradients to show instead of MiniGrad's, e.g. from a backward
+        loop of your own (a node missing from it shows no grad).
     partials : True to write on each edge into an op its partial ``∂`` (d node / d
         operand) and ``←`` the node's grad times it, what the backward pass sends back
         along the edge (from :func:`~minigrad.backward_trace`).  Needs ``gradients``.
@@ -591,6 +629,13 @@ def to_dot(
     graph, default_output = as_graph(node_or_graph)
     if output is None:
         output = default_output
+    if isinstance(gradients, Mapping):
+        if partials:
+            raise ValueError("partials=True shows MiniGrad's own backward pass; gradients "
+                             "given as a mapping are drawn as they are, without partials")
+        values, _ = values_and_gradients(graph, None, inputs)
+        return dot_source(graph, values, given_gradients(graph, gradients), graph_attr,
+                          numbers=numbers)
     if not partials:
         values, grads = values_and_gradients(graph, output if gradients else None, inputs)
         return dot_source(graph, values, grads, graph_attr, numbers=numbers)
@@ -602,10 +647,27 @@ def to_dot(
                       graph_attr, steps=trace.steps, numbers=numbers)
 
 
+def given_gradients(graph: Graph, gradients: Mapping[Node, float]) -> list[float | None]:
+    """Gradients given as a mapping node -> number, per position in ``graph.order``
+    (None where a node has none), checked: every key a node of the graph, every value a
+    real number."""
+    strangers = [key for key in gradients if not isinstance(key, Node) or key not in graph.index]
+    if strangers:
+        raise ValueError(f"gradients: {strangers[0]!r:.60} is not a node of the graph drawn")
+    given: list[float | None] = []
+    for node in graph.order:
+        grad = gradients.get(node)
+        if grad is not None and (isinstance(grad, bool) or not isinstance(grad, int | float)):
+            raise TypeError(f"gradients: the gradient of {node} must be a real number, got "
+                            f"{type(grad).__name__}: {grad!r:.40}")
+        given.append(None if grad is None else float(grad))
+    return given
+
+
 def dot_source(
     graph: Graph,
     values: list[float],
-    grads: list[float] | None,
+    grads: Sequence[float | None] | None,
     graph_attr: Mapping[str, str | int | float] | None = None,
     *,
     steps: Sequence[TraceStep] | None = None,
@@ -855,7 +917,7 @@ def draw_graph(
     inputs: Inputs | None = None,
     *,
     output: Node | None = None,
-    gradients: bool = True,
+    gradients: bool | Mapping[Node, float] = True,
     partials: bool = False,
     numbers: bool = False,
     step: int | None = None,
@@ -875,7 +937,9 @@ def draw_graph(
     to a layout that takes minutes (``max_nodes=None`` draws anyway); and dot is stopped
     after ``timeout`` seconds with :class:`DotTimeoutError` (``timeout=None``: no
     limit).  Other parameters as for :func:`to_dot`: ``partials=True`` writes each
-    edge's partial and what flows back along it, ``numbers=True`` numbers the nodes.
+    edge's partial and what flows back along it, ``numbers=True`` numbers the nodes,
+    ``gradients`` may be a mapping node -> number to draw gradients of your own (from
+    a backward loop written by hand, say, to see where it goes wrong).
 
     ``step=k`` draws the backward pass part-way, as it stands after its first ``k``
     steps (the steps of :func:`~minigrad.backward_trace`; ``0``: only the output has its
@@ -925,12 +989,15 @@ def draw_graph(
 
 def step_source(
     graph: Graph, output: Node, inputs: Inputs | None, step: int, *,
-    gradients: bool = True, numbers: bool = False,
+    gradients: bool | Mapping[Node, float] = True, numbers: bool = False,
     graph_attr: Mapping[str, str | int | float] | None = None,
     timeout: float | None = DRAW_TIMEOUT,
 ) -> str:
     """The DOT text of ``draw_graph(..., step=step)``: the backward pass of ``output``
     after its first ``step`` steps, every changing part kept at its largest size."""
+    if isinstance(gradients, Mapping):
+        raise ValueError("step= shows MiniGrad's own backward pass step by step; gradients "
+                         "given as a mapping are drawn whole, without step")
     if not gradients:
         raise ValueError("step= shows the backward pass, which gradients=False skips")
     trace = backward_trace(graph, output, inputs)
