@@ -105,12 +105,8 @@ def backward_pass(
     """The backward loop: d output / d node for every node, in ``graph.order``.
 
     ``g[output] = one``; then, walking the order backwards from the output, every node
-    on a path to it passes ``g[node] * partial`` to each operand (``m.add``, ``m.mul``):
-    the chain rule, summed over every use.  ``partial`` computes a partial from the op's
-    rule (the float interpreter's checks it, see :func:`interpret_backward`); ``along``,
-    if given, are the only operands to pass to (derivative graphs skip the parts that
-    no leaf asked about reaches); ``steps`` records each contribution.  Nodes that
-    nothing is passed back to get ``zero``; their partials are never computed.
+    on a path to it passes ``g[node] * partial(...)`` to each operand: the chain rule,
+    summed over every use.  Nodes that nothing is passed back to get ``zero``.
 
     This is the loop of ``notebooks/how_it_works.ipynb`` (its section 3)::
 
@@ -124,40 +120,38 @@ def backward_pass(
                 if isinstance(x, Node):
                     g[x] += g[node] * OPS[node.op].partial(k, *operands, values[node])
 
-    plus five guards, each marked [1]-[5] below, and nothing else:
+    plus five guards, each marked [1]-[5] where it is in the code, and nothing else:
 
-    [1] *Positions, not nodes.*  ``g`` and ``values`` are lists indexed by a node's
-        position in ``graph.order`` (faster than dicts keyed by node), so the loop walks
-        positions backwards -- and starts at the output's, because a node after the
-        output in the order cannot lie on a path to it.
-    [2] *Only nodes that reach the output pass gradients back.*  In a graph of several
-        outputs the others' nodes have gradient 0, and 0 * an infinite partial would
-        raise an error about a node the output does not even use ([3]).
-    [3] *Partials are checked.*  ``partial`` is the op's rule, called through a
-        function that raises :class:`EvaluationError` naming the node when the partial
-        is infinite or undefined (the reference's ``_checked_partial``); no zero
-        gradient is skipped (see the module docstring); and after the loop
-        :func:`interpret_backward` checks every sum stayed finite (two finite
-        contributions of 1e308 add up to inf).
-    [4] *One loop for every namespace.*  ``m.add``/``m.mul`` and ``zero``/``one`` are
-        ``+``, ``*``, 0.0 and 1.0 on floats; on nodes they build the derivative's graph
-        (``derivatives.py``).  ``along`` and ``steps`` serve derivative graphs and
-        :func:`~minigrad.backward_trace`.
-    [5] *The first contribution as it is* (as PyTorch and JAX add gradients).  Each sum
-        starts from -0.0, not 0.0: -0.0 + c is c for every c, where 0.0 + -0.0 is 0.0,
-        so a gradient of -0.0 stays -0.0 (``atan2`` tells them apart); on nodes, -0.0 + g
-        builds nothing.  A node nothing is passed to gets ``zero`` at the end.  And the
-        second operand of ``given`` is a condition, not a value: like a literal, it is
-        passed nothing (its partial rule is None).
+    [1] *Positions, not nodes*: ``g`` and ``values`` are lists indexed by a node's place
+        in ``graph.order`` (faster than dicts), walked from the output's place down.
+    [2] *Only nodes on a path to the output pass gradients back* (``reaches``): in a
+        graph of several outputs the others' nodes would otherwise be asked for partials.
+    [3] *Partials are checked*: ``partial`` computes one from the op's rule, and the
+        float interpreter's (:func:`interpret_backward`) raises :class:`EvaluationError`
+        naming the node where it is infinite or undefined; no zero gradient skips it.
+    [4] *Any namespace*: ``m.add``, ``m.mul``, ``zero``, ``one`` are +, *, 0.0, 1.0 on
+        floats and build nodes in ``derivatives.py``; ``along``, if given, are the only
+        operands to pass to (a derivative graph skips what no leaf asked about reaches),
+        and ``steps`` records each share (for :func:`~minigrad.backward_trace`).
+    [5] *The first share as it is*: sums start from -0.0 (-0.0 + c is c, for c = -0.0
+        too), and ``given``'s condition, like a literal, is passed nothing.
+
+    The comments at each mark say why.
     """
     order, index = graph.order, graph.index
-    grads = [-0.0] * len(order)  # [5] the additive identity: -0.0 + c is c
+    # [5] -0.0 is the additive identity: -0.0 + c is c for every c, where 0.0 + -0.0 is
+    # 0.0; so a gradient of -0.0 stays -0.0 (atan2 tells them apart), as in PyTorch and
+    # JAX, and on nodes -0.0 + g builds nothing.
+    grads = [-0.0] * len(order)
     grads[output] = one
     # [2] reaches[i]: does node i lie on a path to the output?  Walking backwards from the
-    # output, a node is marked by the first user of it that is marked itself.
+    # output, a node is marked by the first user of it that is marked itself.  Without it,
+    # another output's node would pass back its gradient 0 times a partial that may be
+    # infinite, and raise about a node this output does not even use.
     reaches = [False] * len(order)
     reaches[output] = True
-    for position in range(output, -1, -1):  # [1] reversed(graph.order), from the output
+    # [1] reversed(graph.order), from the output: a node after it cannot lie on a path to it.
+    for position in range(output, -1, -1):
         node = order[position]
         if not reaches[position] or not isinstance(node, Operation):
             continue  # [2] no path to the output, or a leaf: nothing to pass back
@@ -170,6 +164,8 @@ def backward_pass(
                 continue  # a literal, [5] a condition, [4] what no one asked about: no gradient
             # [3] No shortcut for gradient == 0.0: the partial is computed all the same,
             # since 0 * partial is only 0 when the partial is finite (module docstring).
+            # After the loop, interpret_backward checks every sum stayed finite (two
+            # finite shares of 1e308 add up to inf).
             slope = partial(node, argnum, operands, out)
             j = index[operand]
             reaches[j] = True
