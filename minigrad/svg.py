@@ -288,16 +288,20 @@ def to_svg(graph: Graph, values: list[float], grads: list[float] | None, *,
             "Install graphviz for bigger drawings, or use to_dot() for the DOT text",
         )
     labels = edge_labels(graph, steps, step)
-    shares = shares_of(steps) if steps is not None and step is None else {}
+    # Each grad with its shares: all of them, or those added so far (step).
+    shares = {} if steps is None else shares_of(steps if step is None else steps[:step])
     texts = [box_lines(node, values[i], None if grads is None else grads[i],
                        i if numbers else None, shares.get(i, ()))
              for i, node in enumerate(graph.order)]
     sizes = texts  # the texts that set each box's size: with step, its largest ones
     if step is not None and steps:
         sizes = list(texts)
-        for i, shown in gradients_shown(steps).items():
-            widest = max(shown, key=lambda grad: len(format_number(grad)))
-            sizes[i] = box_lines(graph.order[i], values[i], widest, i if numbers else None)
+        every_share = shares_of(steps)
+        for i, shown in gradients_shown(steps).items():  # the box's widest grad line
+            widest = max(range(len(shown)), key=lambda j: len(
+                grad_text(shown[j], every_share[i][:j])))
+            sizes[i] = box_lines(graph.order[i], values[i], shown[widest],
+                                 i if numbers else None, every_share[i][:widest])
     gutters = [SLOT_GUTTER if slots_shown(node) else 0.0 for node in graph.order]
     if steps is None:
         layout = Layout(graph, sizes, COLUMN_GAP, room=0.0, gutters=gutters)

@@ -156,6 +156,12 @@ class BackwardTrace(Sequence[TraceStep]):
         lines.append("gradients of the leaves: " + ", ".join(
             f"{self.label(self.graph.index[leaf])} -> {format_number(self.gradients[leaf])}"
             for leaf in self.graph.leaves) if self.graph.leaves else "no leaves")
+        if any("#" in step.rule for step in self.steps):
+            note = "in a rule, #i is the value of node #i"
+            if any(f"#{step.position}" in step.rule for step in self.steps):
+                note += (" (a rule may use its own node's value, computed by the forward "
+                         "pass: the slope of exp(a) is exp(a) itself)")
+            lines.append(note)
         return "\n".join(line.rstrip() for line in lines)
 
 

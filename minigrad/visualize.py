@@ -485,8 +485,8 @@ def dot_lines(
     taken = on_edge if step is None else {  # the edges whose step is done
         (done.position, done.argnum): done for done in (steps or ())[:step]}
     current = (steps or ())[step - 1] if step else None  # the step just taken
-    # The whole pass (partials=True) shows each grad's shares; step by step, the sum so far.
-    shares = shares_of(steps) if steps is not None and step is None else {}
+    # Each grad with its shares: all of them (partials=True), or those added so far (step).
+    shares = {} if steps is None else shares_of(steps if step is None else steps[:step])
     yield "digraph minigrad {"
     yield f"    graph {attributes(graph_attr)}"
     yield f"    node {attributes(VALUE_STYLE)}"
@@ -549,7 +549,8 @@ def gradients_shown(steps: Sequence[TraceStep]) -> dict[int, list[float]]:
 def measured_room(steps: Sequence[TraceStep], timeout: float | None = DRAW_TIMEOUT) -> Room:
     """The room that each changing part of the pictures step by step needs, measured by
     graphviz itself: the widest grad that each box shows during the backward pass
-    ``steps``, and each edge's label once its step's numbers are on it.
+    ``steps`` (with its shares so far), and each edge's label once its step's numbers
+    are on it.
 
     Text widths depend on the fonts installed, so rather than guess them we ask dot: one
     run of ``dot -Tjson`` on a graph of just those parts, each the label of a node of
@@ -560,9 +561,11 @@ def measured_room(steps: Sequence[TraceStep], timeout: float | None = DRAW_TIMEO
         return Room()
     edge_font = {key: EDGE_STYLE[key] for key in ("fontname", "fontsize")}
     parts: dict[str, dict[str, object]] = {}  # measuring node -> its attributes
+    shares = shares_of(steps)
     for i, shown in gradients_shown(steps).items():
-        for j, grad in enumerate(shown):
-            cell = f"<<table {TABLE_STYLE}><tr>{grad_cell(grad)}</tr></table>>"
+        for j, grad in enumerate(shown):  # after its j-th share: the sum of the first j
+            cell = grad_cell(grad, shares=shares[i][:j])
+            cell = f"<<table {TABLE_STYLE}><tr>{cell}</tr></table>>"
             parts[f"grad{i}_{j}"] = {"label": HtmlLabel(cell)}
     for step in steps:
         label = kept_label(step)
@@ -963,13 +966,13 @@ def draw_graph(
 
     The backward pass of ``x * x`` step by step (in Jupyter, ``display`` each picture):
     x's grad is 0 before the first step, 3 after it (the first use of x sends back
-    3), and 6 after the second, which is orange in the last picture.
+    3), and 6 = 3 + 3 after the second, which is orange in the last picture.
 
     >>> y = x * x
     >>> pictures = [draw_graph(y, step=k) for k in range(3)]
-    >>> [re.findall(">grad ([0-9])</td>", picture.source)[0] for picture in pictures]
-    ['0', '3', '6']
-    >>> f'bgcolor="{CURRENT_FILL}">grad 6' in pictures[2].source
+    >>> [re.findall(">grad ([0-9][^<]*)</td>", picture.source)[0] for picture in pictures]
+    ['0', '3', '6 = 3 + 3']
+    >>> f'bgcolor="{CURRENT_FILL}">grad 6 = 3 + 3' in pictures[2].source
     True
     """
     graph, default_output = as_graph(node_or_graph)

@@ -161,11 +161,12 @@ def test_orange_is_explained_only_once_there_is_a_step() -> None:
 
 
 def test_x_minus_x_step_by_step() -> None:
-    # x's two uses: its grad is 1 after the first step, 1 + (-1) = 0 after the second.
+    # x's two uses: its grad is 1 after the first step, 1 + (-1) = 0 after the second,
+    # which shows its shares so far.
     x = Scalar(3.0, name="x")
     pictures = step_pictures(x - x)
     assert [grad_cells(text)[0] for text in pictures] == [
-        ("0", False), ("1", True), ("0", True)]
+        ("0", False), ("1", True), ("0 = 1 + (-1)", True)]
     assert "∂ -1<br/>← -1" not in pictures[1] and "∂ -1<br/>← -1" in pictures[2]
 
 
@@ -183,7 +184,7 @@ def test_new_inputs_another_output_and_numbers() -> None:
     graph = Graph(y, y + x)
     text = draw_graph(graph, {"x": 5.0}, output=graph.outputs[1], step=4, numbers=True).source
     # d(x*x + x)/dx = 1 + 5 + 5, complete after step 4, which added the second 5
-    assert f'bgcolor="{CURRENT_FILL}">grad 11</td>' in text
+    assert f'bgcolor="{CURRENT_FILL}">grad 11 = 1 + 5 + 5</td>' in text
     assert "#2</font>" in text
 
 
