@@ -214,7 +214,7 @@ def show_code(graph: Graph, output: Node | None = None, inputs: Inputs | None = 
     """What the engine runs for ``graph``: its steps, one line each, as text.
 
     Each step is the nodes of one op at one depth, run by one numpy call of the op's
-    value rule (shown with its operands ``a``, ``b``), or a stretch of narrow depths run
+    value rule (shown with its operands ``u``, ``v``), or a stretch of narrow depths run
     node by node in Python (each node listed by number, ``#6 = #2 + #5``).  With
     ``output``, the backward steps follow, with each partial rule (in a stretch, one
     line per share: ``g[#3] += g[#4] * (2.0 * #3 ** (2.0 - 1.0))``).  ``inputs`` with
@@ -229,15 +229,15 @@ def show_code(graph: Graph, output: Node | None = None, inputs: Inputs | None = 
     >>> print(show_code(Graph(loss), loss))  # doctest: +ELLIPSIS
     64 nodes, depth 18, 3 steps (1 literal rows)
     forward, in this order:
-      depth   1  mul      x16     out = a * b
-      depth   2  tanh     x16     out = tanh(a)
+      depth   1  mul      x16     out = u * v
+      depth   2  tanh     x16     out = tanh(u)
       depths 3-18: 16 narrow nodes, one at a time in Python
         #3 ... #63 = the running sums of 0.0 + #2 + #6 + ... (16 terms, added in order)
     backward from node #63, in reverse; each operand gets g[operand] += g[out] * partial:
       depths 18-3: 16 narrow nodes, one at a time in Python, from the last
         g[each add and term of #3 ... #63] += g[#63]   (each partial of + is 1)
-      depth   2  tanh     x16     d/da = 4.0 * sigmoid(2.0 * minimum(abs(a), 400.0)) * ...
-      depth   1  mul      x16     d/da = b, d/db = a
+      depth   2  tanh     x16     d/du = 4.0 * sigmoid(2.0 * minimum(abs(u), 400.0)) * ...
+      depth   1  mul      x16     d/du = v, d/dv = u
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"show_code needs a Graph, got {type(graph).__name__}; try Graph(node)")

@@ -903,7 +903,7 @@ def _run_in_pieces(graph: Graph, schedule: Schedule, overrides: Mapping[int, Any
 def show_schedule(graph: Graph, schedule: Schedule, output: int | None) -> str:
     """The steps the engine runs, one line per step: depth, op, how many nodes, the
     numpy call its value rule makes, and (for ``output``) the partials passed back."""
-    names = ("a", "b")
+    names = ("u", "v")  # not a, b: those are often leaves' names
     lines = [f"{len(graph.order)} nodes, depth {schedule.depth}, "
              f"{len(schedule.steps)} steps ({schedule.rows - schedule.nodes} literal rows)"]
     lines.append("forward, in this order:")

@@ -433,8 +433,8 @@ def test_show_code_shows_the_batch_schedule() -> None:
     w = Scalar(2.0, name="w")
     y = sum((x * w).relu() for x in xs)
     code = show_code(Graph(y), y, inputs={xs[0]: np.arange(3.0)})
-    assert "relu     x3      out = where(a > 0.0, a, 0.0)" in code  # one call for three
-    assert "d/da = step(a)" in code
+    assert "relu     x3      out = where(u > 0.0, u, 0.0)" in code  # one call for three
+    assert "d/du = step(u)" in code
     assert show_code(Graph(y), y) == show_code(Graph(y), y, inputs={xs[0]: 1.0})
 
 
