@@ -182,7 +182,9 @@ def backward_trace(graph: Graph, output: Node, inputs: Inputs | None = None) -> 
 
     Returns a :class:`BackwardTrace`: a sequence of steps, each one contribution
     ``g[operand] += g[node] * partial``, in the order they are added; ``print`` it for a
-    table.  Its ``gradients`` are :func:`~minigrad.backward`'s, exactly.
+    table.  Its ``gradients`` are the reference interpreter's; :func:`~minigrad.backward`
+    runs the engine, tested to agree with them (to the last bit or so: the engine may
+    add a node's shares in another order).
 
     Examples
     --------
