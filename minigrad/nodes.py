@@ -746,8 +746,10 @@ def topological_order(outputs: tuple[Node, ...], done: Set[Node] = frozenset()) 
         stack: list[tuple[Node, Iterator[Node | float]]] = [(output, iter(output.args))]
         while stack:
             node, operands = stack[-1]
-            # Python's for ... else: the else runs when the loop ends without a break,
-            # i.e. when no operand was left to visit.  (The recursive version in
+            # The iterator resumes where it stopped: coming back to this entry after an
+            # operand's visit, the loop continues with the operand after it.  Python's
+            # for ... else: the else runs when the loop ends without a break, i.e. when
+            # no operand was left to visit.  (The recursive version in
             # notebooks/how_it_works.ipynb, section 1, is the same visit.)
             for operand in operands:
                 if isinstance(operand, Node) and operand not in seen and operand not in done:

@@ -6,12 +6,17 @@ some rules call come after the table).  Each row is an op's name, the math in a 
 (the textbook form, and why a rule is written otherwise where it is), and two kinds of
 rule, written as small functions:
 
-* the **value rule** ``value(m, a, b)``: how to compute the op's output from its
-  operands ``a`` (and ``b``), e.g. ``m.mul(a, b)``;
-* one **partial rule** per operand, ``partial(m, a, b, out)``: the local derivative
-  d out / d a (d out / d b), e.g. ``b`` and ``a`` for ``a * b``.  Many are cheapest in
-  terms of the op's own output ``out``, which the forward pass has already computed:
-  ``exp' = out`` costs nothing, ``sqrt' = 0.5 / out`` one division.
+* the **value rule** (``Op.value_rule``), a function ``(m, a, b)``: how to compute the
+  op's output from its operands ``a`` (and ``b``), e.g. ``m.mul(a, b)``;
+* one **partial rule** per operand (``Op.partial_rules``), each a function ``(m, a, b,
+  out)``: the local derivative d out / d a (d out / d b), e.g. ``b`` and ``a`` for
+  ``a * b``.  Many are cheapest in terms of the op's own output ``out``, which the
+  forward pass has already computed: ``exp' = out`` costs nothing, ``sqrt' = 0.5 /
+  out`` one division.
+
+On floats, ``OPS["mul"].value(2.0, 3.0)`` and ``OPS["mul"].partial(0, 2.0, 3.0, 6.0)``
+are shortcuts that run those rules with ``m`` = :data:`FLOATS` (the partial rule of
+operand 0, given the operands and ``out``).
 
 **Who is ``m``?**  Whoever runs the rule: a *namespace* of operations.  The same rule
 runs on floats (:data:`FLOATS`: Python's ``math``, used by the reference interpreter in
