@@ -323,7 +323,9 @@ def argument_parser() -> argparse.ArgumentParser:
                         help="print the expression (and, with --diff, its derivatives) as "
                         "LaTeX (needs sympy)")
     parser.add_argument("--trace", action="store_true",
-                        help="print the backward pass step by step")
+                        help="print the backward pass step by step (text has no "
+                             "variables, so a repeated subexpression such as x*y is a "
+                             "node per occurrence)")
     parser.add_argument("--dot", metavar="FILE",
                         help="write the graph as DOT text (-: to standard output)")
     parser.add_argument("--render", metavar="FILE",

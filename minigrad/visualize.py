@@ -81,13 +81,13 @@ from __future__ import annotations
 import html
 import json
 import math
-import numbers
 import os
 import re
 import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -661,7 +661,7 @@ def given_gradients(graph: Graph, gradients: Mapping[Node, float]) -> list[float
     given: list[float | None] = []
     for node in graph.order:
         grad = gradients.get(node)
-        if grad is not None and (isinstance(grad, bool) or not isinstance(grad, numbers.Real)):
+        if grad is not None and (isinstance(grad, bool) or not isinstance(grad, Real)):
             raise TypeError(f"gradients: the gradient of {node} must be a real number, got "
                             f"{type(grad).__name__}: {grad!r:.40}")
         given.append(None if grad is None else float(grad))
