@@ -1,8 +1,9 @@
 """A :class:`Graph`: the nodes that outputs depend on, in an order to compute them.
 
 A Graph is built once from one or more output nodes and then only read: evaluating and
-differentiating it never change it, so the same Graph serves any number of calls with
-new leaf values.  It holds
+differentiating it never change its nodes or their order (the engine caches its
+schedule and scratch arrays in ``kept``; no result depends on them), so the same Graph
+serves any number of calls with new leaf values.  It holds
 
 * ``order``: every node the outputs depend on, operands before the results that use
   them (a topological order), each node once however often it is used;

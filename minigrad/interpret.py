@@ -84,6 +84,8 @@ def forward_pass(graph: Graph, m: Any, values: list[Any]) -> list[Any]:
         if isinstance(node, Operation):
             # read: a node operand's value from the environment; a literal as it is.
             operands = [values[index[a]] if isinstance(a, Node) else a for a in node.args]
+            # apply: m.relu is relu's value rule from ops.py's table, bound into m by
+            # ops.namespace; a primitive op such as mul is m's own (mul's rule calls it)
             values[position] = getattr(m, node.op)(*operands)
         elif not isinstance(node, Scalar | Constant):
             raise TypeError(
@@ -166,7 +168,7 @@ def backward_pass(
             # since 0 * partial is only 0 when the partial is finite (module docstring).
             # After the loop, interpret_backward checks every sum stayed finite (two
             # finite shares of 1e308 add up to inf).
-            slope = partial(node, argnum, operands, out)
+            slope = partial(node, argnum, operands, out)  # the table's partial rule, checked
             j = index[operand]
             reaches[j] = True
             grads[j] = m.add(grads[j], m.mul(gradient, slope))  # g[x] += g[node] * partial
