@@ -9,7 +9,7 @@ from hypothesis import given
 from peers import MINIGRAD_OPS
 from test_random_dags import Program, programs
 
-from minigrad import Graph, Scalar, backward, backward_trace
+from minigrad import Graph, Scalar, backward, backward_trace, exp
 
 
 def test_x_minus_x_adds_two_contributions_that_cancel() -> None:
@@ -85,3 +85,16 @@ def test_gradients_after_each_step() -> None:
         trace.gradients_after(6)
     with pytest.raises(TypeError, match="expected an int, got float"):
         trace.gradients_after(1.0)  # type: ignore[arg-type]
+
+
+def test_the_table_says_what_a_node_number_in_a_rule_means() -> None:
+    s = Scalar(2.0, name="s")
+    y = exp(s) / s
+    text = str(backward_trace(Graph(y), y))
+    assert "#1 = 7.38906" in text  # exp's slope is its own value, node #1
+    assert text.endswith("in a rule, #i is the value of node #i (a rule may use its own "
+                         "node's value, computed by the forward pass: the slope of exp(a) "
+                         "is exp(a) itself)")
+    x = Scalar(3.0, name="x")
+    difference = x - x
+    assert "in a rule" not in str(backward_trace(Graph(difference), difference))  # no #i
