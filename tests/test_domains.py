@@ -315,12 +315,18 @@ def anywhere(draw: st.DrawFn) -> tuple[list[float], Callable[[Any, Any], Any]]:
     return inputs, build
 
 
+def built(case: Any) -> tuple[list[float], list[Scalar], Any]:
+    """A case of anywhere() made into MiniGrad nodes: its point, its leaves x0, x1, ...
+    and the expression over them."""
+    inputs, build = case
+    leaves = [Scalar(1.0, name=f"x{i}") for i in range(len(inputs))]
+    return inputs, leaves, build(MINIGRAD_OPS, leaves)
+
+
 @settings(max_examples=400, deadline=None)
 @given(case=anywhere())
 def test_random_gradient_graphs_agree_with_backward_anywhere(case: Any) -> None:
-    inputs, build = case
-    leaves = [Scalar(1.0, name=f"x{i}") for i in range(len(inputs))]
-    f = build(MINIGRAD_OPS, leaves)
+    inputs, leaves, f = built(case)
     if not isinstance(f, Operation):
         return
     grads = gradient(f, leaves)
@@ -347,7 +353,5 @@ def test_random_gradient_graphs_agree_with_backward_anywhere(case: Any) -> None:
 @settings(max_examples=400, deadline=None)
 @given(case=anywhere())
 def test_simplify_keeps_every_value_and_every_error_anywhere(case: Any) -> None:
-    inputs, build = case
-    leaves = [Scalar(1.0, name=f"x{i}") for i in range(len(inputs))]
-    f = build(MINIGRAD_OPS, leaves)
+    inputs, leaves, f = built(case)
     assert evaluated([simplify(f)], leaves, inputs) == evaluated([f], leaves, inputs)
